@@ -1,0 +1,2 @@
+export { runCli, main } from './main.js';
+export { COMMANDS, type CommandEntry } from './registry.js';

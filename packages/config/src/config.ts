@@ -1,0 +1,223 @@
+import path from 'node:path';
+import { variables, type VariableName } from './schema.js';
+
+import type { Variable } from './variables.js';
+
+type ValueOf<V> = V extends Variable<infer T> ? T : never;
+type Values = { -readonly [K in VariableName]: ValueOf<(typeof variables)[K]> };
+
+/** Thrown when the environment holds a bad value; `message` is the exact one-line reason. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+  }
+}
+
+export interface Config {
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly dataDir: string;
+  readonly landingDir: string;
+  readonly log: { readonly level: Values['LOG_LEVEL']; readonly pretty: boolean };
+  readonly lake: { readonly root: string; readonly stagingMaxAgeMs: number };
+  readonly clickstream: {
+    readonly urlTemplate: string | undefined;
+    readonly maxRowBytes: number;
+    readonly maxRejectRatio: number;
+    readonly timestampToleranceMs: number;
+  };
+  readonly products: {
+    readonly apiUrl: string;
+    readonly pagination: Values['PRODUCTS_PAGINATION'];
+    readonly pageSize: number;
+    readonly offsetParam: string;
+    readonly limitParam: string;
+    readonly pageParam: string;
+    readonly perPageParam: string;
+    readonly cursorParam: string;
+    readonly cursorField: string;
+    readonly itemsField: string | undefined;
+    readonly totalField: string;
+    readonly fieldMap: Readonly<Record<string, string>>;
+    readonly apiToken: string | undefined;
+    readonly timeoutMs: number;
+    readonly maxPages: number;
+    readonly concurrency: number;
+    readonly pageRetries: number;
+    readonly retryBaseMs: number;
+    readonly maxRetryAfterMs: number;
+    readonly inlineWaitMs: number;
+  };
+  readonly jobs: {
+    readonly attempts: number;
+    readonly backoffMs: number;
+    readonly keepCompleted: { readonly age: number; readonly count: number };
+    readonly keepFailed: { readonly age: number; readonly count: number };
+  };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly lockMs: number;
+    readonly stalledIntervalMs: number;
+    readonly maxStalledCount: number;
+    readonly httpPort: number;
+    readonly shutdownGraceMs: number;
+  };
+  readonly schedule: {
+    readonly cron: { readonly clickstream: string; readonly products: string };
+    readonly tz: string;
+    readonly catchUpDays: number;
+    readonly backfillMaxDays: number;
+  };
+  readonly audit: { readonly streamMaxLen: number; readonly fsyncEveryMs: number };
+  readonly board: {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string | undefined;
+    readonly password: string | undefined;
+    readonly auth: 'on' | 'off';
+    readonly readOnly: boolean;
+  };
+  /** Whether REDIS_URL was set explicitly (`recomart start` only starts a private Redis when it was not). */
+  readonly redisUrlExplicit: boolean;
+  /** Secret values present in this config, for log redaction. */
+  readonly secrets: readonly string[];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Credentials inside a URL (user:password@) and the URL's password alone. */
+function secretsOf(raw: string | undefined): string[] {
+  if (!raw) return [];
+  const out = [raw];
+  try {
+    const u = new URL(raw);
+    if (u.password) out.push(u.password, decodeURIComponent(u.password));
+    if (u.username && u.password) out.push(u.username + ':' + u.password);
+  } catch {
+    /* not a URL: the whole value is the secret */
+  }
+  return out;
+}
+
+/**
+ * Reads, validates and freezes the configuration. The only reader of the
+ * environment in the whole project.
+ *
+ * @throws ConfigError listing every bad variable with its exact message.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values = {} as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [name, v] of Object.entries(variables)) {
+    const raw = env[name] ?? v.defaultValue;
+    if (raw === undefined) {
+      values[name] = undefined;
+      continue;
+    }
+    const result = v.parse(raw);
+    if (result.ok) values[name] = result.value;
+    else problems.push(result.message);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const x = values as Values;
+
+  const dataDir = path.resolve(x.DATA_DIR);
+  const secrets = new Set<string>();
+  for (const [name, v] of Object.entries(variables)) {
+    if (!v.secret) continue;
+    const raw = env[name];
+    for (const s of secretsOf(raw)) if (s.length >= 4 && raw !== v.defaultValue) secrets.add(s);
+  }
+  // URL credentials are secret even when the URL itself is fine to log.
+  for (const s of secretsOf(x.REDIS_URL).slice(1)) secrets.add(s);
+  for (const s of secretsOf(x.PRODUCTS_API_URL).slice(1)) secrets.add(s);
+
+  const config: Config = {
+    redisUrl: x.REDIS_URL,
+    redisUrlExplicit: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
+    queuePrefix: x.QUEUE_PREFIX,
+    dataDir,
+    landingDir: x.LANDING_DIR ? path.resolve(x.LANDING_DIR) : path.join(dataDir, 'landing'),
+    log: { level: x.LOG_LEVEL, pretty: x.LOG_PRETTY },
+    lake: { root: dataDir, stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS },
+    clickstream: {
+      urlTemplate: x.CLICKSTREAM_URL_TEMPLATE,
+      maxRowBytes: x.CLICKSTREAM_MAX_ROW_BYTES,
+      maxRejectRatio: x.CLICKSTREAM_MAX_REJECT_RATIO,
+      timestampToleranceMs: x.CLICKSTREAM_TIMESTAMP_TOLERANCE_MS,
+    },
+    products: {
+      apiUrl: x.PRODUCTS_API_URL,
+      pagination: x.PRODUCTS_PAGINATION,
+      pageSize: x.PRODUCTS_PAGE_SIZE,
+      offsetParam: x.PRODUCTS_OFFSET_PARAM,
+      limitParam: x.PRODUCTS_LIMIT_PARAM,
+      pageParam: x.PRODUCTS_PAGE_PARAM,
+      perPageParam: x.PRODUCTS_PER_PAGE_PARAM,
+      cursorParam: x.PRODUCTS_CURSOR_PARAM,
+      cursorField: x.PRODUCTS_CURSOR_FIELD,
+      itemsField: x.PRODUCTS_ITEMS_FIELD,
+      totalField: x.PRODUCTS_TOTAL_FIELD,
+      fieldMap: x.PRODUCTS_FIELD_MAP,
+      apiToken: x.PRODUCTS_API_TOKEN,
+      timeoutMs: x.PRODUCTS_TIMEOUT_MS,
+      maxPages: x.PRODUCTS_MAX_PAGES,
+      concurrency: x.PRODUCTS_CONCURRENCY,
+      pageRetries: x.PRODUCTS_PAGE_RETRIES,
+      retryBaseMs: x.PRODUCTS_RETRY_BASE_MS,
+      maxRetryAfterMs: x.PRODUCTS_MAX_RETRY_AFTER_MS,
+      inlineWaitMs: x.PRODUCTS_INLINE_WAIT_MS,
+    },
+    jobs: {
+      attempts: x.JOB_ATTEMPTS,
+      backoffMs: x.JOB_BACKOFF_MS,
+      keepCompleted: { age: x.JOB_KEEP_COMPLETED_AGE_S, count: x.JOB_KEEP_COMPLETED_COUNT },
+      keepFailed: { age: x.JOB_KEEP_FAILED_AGE_S, count: x.JOB_KEEP_FAILED_COUNT },
+    },
+    worker: {
+      concurrency: x.WORKER_CONCURRENCY,
+      lockMs: x.WORKER_LOCK_MS,
+      stalledIntervalMs: x.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: x.WORKER_MAX_STALLED_COUNT,
+      httpPort: x.WORKER_HTTP_PORT,
+      shutdownGraceMs: x.SHUTDOWN_GRACE_MS,
+    },
+    schedule: {
+      cron: { clickstream: x.SCHEDULE_CRON_CLICKSTREAM, products: x.SCHEDULE_CRON_PRODUCTS },
+      tz: x.SCHEDULE_TZ,
+      catchUpDays: x.CATCH_UP_DAYS,
+      backfillMaxDays: x.BACKFILL_MAX_DAYS,
+    },
+    audit: { streamMaxLen: x.AUDIT_STREAM_MAXLEN, fsyncEveryMs: x.AUDIT_FSYNC_EVERY_MS },
+    board: {
+      host: x.BOARD_HOST,
+      port: x.BOARD_PORT,
+      user: x.BOARD_USER,
+      password: x.BOARD_PASSWORD,
+      auth: x.BOARD_AUTH,
+      readOnly: x.BOARD_READ_ONLY,
+    },
+    secrets: [...secrets].sort((a, b) => b.length - a.length),
+  };
+  return deepFreeze(config);
+}
+
+/** Replaces every secret inside `text` with `[REDACTED]`. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join('[REDACTED]');
+  return out;
+}
+
+/** The effective configuration as loggable data: secrets redacted. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const { secrets, ...rest } = config;
+  return JSON.parse(redactSecrets(JSON.stringify(rest), secrets)) as Record<string, unknown>;
+}

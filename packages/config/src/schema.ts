@@ -1,0 +1,140 @@
+import {
+  bool,
+  cron,
+  integer,
+  oneOf,
+  optionalText,
+  optionalUrl,
+  pairs,
+  ratio,
+  text,
+  timeZone,
+  url,
+} from './variables.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * Every environment variable RecoMart reads, with its default and meaning.
+ * The README's configuration table mirrors this list (a test keeps them in step).
+ */
+export const variables = {
+  REDIS_URL: url(
+    {
+      name: 'REDIS_URL',
+      defaultValue: 'redis://127.0.0.1:6379',
+      doc: 'Redis that holds the queues and the audit event stream. Credentials in it are redacted from logs.',
+    },
+    ['redis:', 'rediss:'],
+    'a redis:// or rediss:// URL',
+  ),
+  QUEUE_PREFIX: text(
+    { name: 'QUEUE_PREFIX', defaultValue: 'recomart', doc: 'Prefix of every BullMQ key in Redis; separate prefixes never see each other.' },
+    /^[A-Za-z0-9_-]{1,64}$/,
+    'letters, digits, "_" or "-" (1 to 64 characters)',
+  ),
+  DATA_DIR: text({ name: 'DATA_DIR', defaultValue: './data', doc: 'Root of the raw lake (`raw/`), quarantine, audit logs and the private Redis.' }),
+  LANDING_DIR: optionalText({ name: 'LANDING_DIR', doc: 'Where clickstream exports land. Default: `$DATA_DIR/landing`.' }),
+  LOG_LEVEL: oneOf({ name: 'LOG_LEVEL', defaultValue: 'info', doc: 'pino log level.' }, [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ] as const),
+  LOG_PRETTY: bool({ name: 'LOG_PRETTY', defaultValue: 'false', doc: 'Human-readable logs (needs the dev dependency pino-pretty).' }),
+
+  LAKE_STAGING_MAX_AGE_MS: integer(
+    { name: 'LAKE_STAGING_MAX_AGE_MS', defaultValue: String(6 * HOUR), doc: 'Staging leftovers older than this are removed by `lake sweep` and at worker start-up.' },
+    0,
+  ),
+
+  CLICKSTREAM_URL_TEMPLATE: optionalUrl(
+    {
+      name: 'CLICKSTREAM_URL_TEMPLATE',
+      doc: 'When set, clickstream is downloaded from this URL (`{date}`, `{yyyy}`, `{mm}`, `{dd}`) instead of read from the landing zone.',
+    },
+    ['http:', 'https:'],
+    'an http:// or https:// URL',
+  ),
+  CLICKSTREAM_MAX_ROW_BYTES: integer(
+    { name: 'CLICKSTREAM_MAX_ROW_BYTES', defaultValue: String(64 * 1024), doc: 'A row longer than this fails the file as a schema mismatch.' },
+    64,
+  ),
+  CLICKSTREAM_MAX_REJECT_RATIO: ratio({
+    name: 'CLICKSTREAM_MAX_REJECT_RATIO',
+    defaultValue: '0.01',
+    doc: 'Above this share of rejected rows the version is committed but the job fails.',
+  }),
+  CLICKSTREAM_TIMESTAMP_TOLERANCE_MS: integer(
+    { name: 'CLICKSTREAM_TIMESTAMP_TOLERANCE_MS', defaultValue: '0', doc: 'How far outside the partition day a timestamp may fall.' },
+    0,
+    DAY,
+  ),
+
+  PRODUCTS_API_URL: url(
+    { name: 'PRODUCTS_API_URL', defaultValue: 'http://127.0.0.1:4010/products', doc: 'The product catalogue endpoint. Credentials in it are redacted from logs.' },
+    ['http:', 'https:'],
+    'an http:// or https:// URL',
+  ),
+  PRODUCTS_PAGINATION: oneOf({ name: 'PRODUCTS_PAGINATION', defaultValue: 'offset', doc: 'How the API pages.' }, [
+    'offset',
+    'page',
+    'cursor',
+    'link',
+  ] as const),
+  PRODUCTS_PAGE_SIZE: integer({ name: 'PRODUCTS_PAGE_SIZE', defaultValue: '100', doc: 'Products asked for per page.' }, 1, 10_000),
+  PRODUCTS_OFFSET_PARAM: text({ name: 'PRODUCTS_OFFSET_PARAM', defaultValue: 'offset', doc: 'Query parameter for the offset (offset pagination).' }),
+  PRODUCTS_LIMIT_PARAM: text({ name: 'PRODUCTS_LIMIT_PARAM', defaultValue: 'limit', doc: 'Query parameter for the page size (offset pagination).' }),
+  PRODUCTS_PAGE_PARAM: text({ name: 'PRODUCTS_PAGE_PARAM', defaultValue: 'page', doc: 'Query parameter for the page number (page pagination).' }),
+  PRODUCTS_PER_PAGE_PARAM: text({ name: 'PRODUCTS_PER_PAGE_PARAM', defaultValue: 'per_page', doc: 'Query parameter for the page size (page pagination).' }),
+  PRODUCTS_CURSOR_PARAM: text({ name: 'PRODUCTS_CURSOR_PARAM', defaultValue: 'cursor', doc: 'Query parameter for the cursor (cursor pagination).' }),
+  PRODUCTS_CURSOR_FIELD: text({ name: 'PRODUCTS_CURSOR_FIELD', defaultValue: 'next_cursor', doc: 'Body field holding the next cursor (cursor pagination).' }),
+  PRODUCTS_ITEMS_FIELD: optionalText({ name: 'PRODUCTS_ITEMS_FIELD', doc: 'Body field holding the product array. Default: the body if it is an array, else `items`.' }),
+  PRODUCTS_TOTAL_FIELD: text({ name: 'PRODUCTS_TOTAL_FIELD', defaultValue: 'total', doc: 'Body field holding the catalogue size, checked against the count fetched.' }),
+  PRODUCTS_FIELD_MAP: pairs({ name: 'PRODUCTS_FIELD_MAP', defaultValue: '', doc: 'Read another API\'s names, e.g. `product_id=id,popularity_score=rating`.' }),
+  PRODUCTS_API_TOKEN: optionalText({ name: 'PRODUCTS_API_TOKEN', doc: 'Sent as a bearer token; redacted everywhere.', secret: true }),
+  PRODUCTS_TIMEOUT_MS: integer({ name: 'PRODUCTS_TIMEOUT_MS', defaultValue: '10000', doc: 'Per-request timeout.' }, 1, 10 * MINUTE),
+  PRODUCTS_MAX_PAGES: integer({ name: 'PRODUCTS_MAX_PAGES', defaultValue: '100000', doc: 'A snapshot needing more pages is aborted.' }, 1),
+  PRODUCTS_CONCURRENCY: integer({ name: 'PRODUCTS_CONCURRENCY', defaultValue: '4', doc: 'Pages fetched at once (offset and page pagination).' }, 1, 64),
+  PRODUCTS_PAGE_RETRIES: integer({ name: 'PRODUCTS_PAGE_RETRIES', defaultValue: '5', doc: 'Retries of one page (timeouts, resets, 5xx, bad bodies) before the job attempt fails.' }, 0, 100),
+  PRODUCTS_RETRY_BASE_MS: integer({ name: 'PRODUCTS_RETRY_BASE_MS', defaultValue: '250', doc: 'Base of the per-page exponential backoff with full jitter.' }, 0, MINUTE),
+  PRODUCTS_MAX_RETRY_AFTER_MS: integer({ name: 'PRODUCTS_MAX_RETRY_AFTER_MS', defaultValue: '60000', doc: 'Cap on an honoured `Retry-After`.' }, 0, DAY),
+  PRODUCTS_INLINE_WAIT_MS: integer({ name: 'PRODUCTS_INLINE_WAIT_MS', defaultValue: '2000', doc: 'A `Retry-After` up to this is waited out in the job; longer hands the job back to the queue\'s shared rate limiter.' }, 0, MINUTE),
+
+  JOB_ATTEMPTS: integer({ name: 'JOB_ATTEMPTS', defaultValue: '8', doc: 'Attempts per ingest job.' }, 1, 1000),
+  JOB_BACKOFF_MS: integer({ name: 'JOB_BACKOFF_MS', defaultValue: '30000', doc: 'Base of the exponential backoff with jitter between attempts.' }, 0, DAY),
+  JOB_KEEP_COMPLETED_AGE_S: integer({ name: 'JOB_KEEP_COMPLETED_AGE_S', defaultValue: String(7 * 24 * 3600), doc: 'Completed jobs are removed after this many seconds…' }, 1),
+  JOB_KEEP_COMPLETED_COUNT: integer({ name: 'JOB_KEEP_COMPLETED_COUNT', defaultValue: '5000', doc: '…or when more than this many are kept.' }, 0),
+  JOB_KEEP_FAILED_AGE_S: integer({ name: 'JOB_KEEP_FAILED_AGE_S', defaultValue: String(30 * 24 * 3600), doc: 'Failed jobs are removed after this many seconds…' }, 1),
+  JOB_KEEP_FAILED_COUNT: integer({ name: 'JOB_KEEP_FAILED_COUNT', defaultValue: '10000', doc: '…or when more than this many are kept.' }, 0),
+
+  WORKER_CONCURRENCY: integer({ name: 'WORKER_CONCURRENCY', defaultValue: '2', doc: 'Jobs at once per source queue in one worker process (`--concurrency` overrides).' }, 1, 256),
+  WORKER_LOCK_MS: integer({ name: 'WORKER_LOCK_MS', defaultValue: '60000', doc: 'Job lock duration; renewed while the job runs.' }, 1000, HOUR),
+  WORKER_STALLED_INTERVAL_MS: integer({ name: 'WORKER_STALLED_INTERVAL_MS', defaultValue: '30000', doc: 'How often workers look for stalled jobs.' }, 1000, HOUR),
+  WORKER_MAX_STALLED_COUNT: integer({ name: 'WORKER_MAX_STALLED_COUNT', defaultValue: '2', doc: 'A job that stalls more often than this fails for good.' }, 0, 100),
+  WORKER_HTTP_PORT: integer({ name: 'WORKER_HTTP_PORT', defaultValue: '9464', doc: 'Health (`/healthz`) and Prometheus (`/metrics`) port; 0 picks a free one.' }, 0, 65535),
+  SHUTDOWN_GRACE_MS: integer({ name: 'SHUTDOWN_GRACE_MS', defaultValue: '30000', doc: 'On SIGTERM, how long active jobs may run before the worker closes anyway.' }, 0, HOUR),
+
+  SCHEDULE_CRON_CLICKSTREAM: cron({ name: 'SCHEDULE_CRON_CLICKSTREAM', defaultValue: '0 2 * * *', doc: 'Clickstream schedule; each tick ingests the previous day.' }),
+  SCHEDULE_CRON_PRODUCTS: cron({ name: 'SCHEDULE_CRON_PRODUCTS', defaultValue: '0 3 * * *', doc: 'Product snapshot schedule; each tick ingests the same day.' }),
+  SCHEDULE_TZ: timeZone({ name: 'SCHEDULE_TZ', defaultValue: 'UTC', doc: 'Time zone of the schedules and of the logical dates they compute.' }),
+  CATCH_UP_DAYS: integer({ name: 'CATCH_UP_DAYS', defaultValue: '7', doc: 'Catch-up looks this many days back for partitions with no committed version.' }, 0, 3660),
+  BACKFILL_MAX_DAYS: integer({ name: 'BACKFILL_MAX_DAYS', defaultValue: '3660', doc: 'Longest range one backfill accepts.' }, 1, 100_000),
+
+  AUDIT_STREAM_MAXLEN: integer({ name: 'AUDIT_STREAM_MAXLEN', defaultValue: '1000000', doc: 'Approximate cap of the workers\' audit event stream in Redis.' }, 1000),
+  AUDIT_FSYNC_EVERY_MS: integer({ name: 'AUDIT_FSYNC_EVERY_MS', defaultValue: '200', doc: 'The audit sink fsyncs its batch at least this often.' }, 1, MINUTE),
+
+  BOARD_HOST: text({ name: 'BOARD_HOST', defaultValue: '127.0.0.1', doc: 'Address the board binds to.' }),
+  BOARD_PORT: integer({ name: 'BOARD_PORT', defaultValue: '3000', doc: 'Board port (`--port` overrides).' }, 0, 65535),
+  BOARD_USER: optionalText({ name: 'BOARD_USER', doc: 'Board basic-auth user.' }),
+  BOARD_PASSWORD: optionalText({ name: 'BOARD_PASSWORD', doc: 'Board basic-auth password.', secret: true }),
+  BOARD_AUTH: oneOf({ name: 'BOARD_AUTH', defaultValue: 'on', doc: '`off` runs the board without auth, allowed only on 127.0.0.1.' }, ['on', 'off'] as const),
+  BOARD_READ_ONLY: bool({ name: 'BOARD_READ_ONLY', defaultValue: 'false', doc: 'Bull Board read-only mode, enforced by the server.' }),
+} as const;
+
+export type VariableName = keyof typeof variables;

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeConfig, loadConfig, variables } from '@recomart/config';
+
+function problemOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and freezes the result', () => {
+    const c = loadConfig({});
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.queuePrefix).toBe('recomart');
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+    expect(c.landingDir).toBe(`${c.dataDir}/landing`);
+    expect(c.log.level).toBe('info');
+    expect(c.jobs.attempts).toBe(8);
+    expect(c.products.apiUrl).toBe('http://127.0.0.1:4010/products');
+    expect(c.schedule.cron).toEqual({ clickstream: '0 2 * * *', products: '0 3 * * *' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.products)).toBe(true);
+    expect(() => {
+      (c as { queuePrefix: string }).queuePrefix = 'x';
+    }).toThrow(TypeError);
+  });
+
+  it('gives the exact message for a bad REDIS_URL', () => {
+    expect(problemOf({ REDIS_URL: 'localhost' })).toBe('REDIS_URL must be a redis:// or rediss:// URL, got "localhost"');
+  });
+
+  it('lists every bad variable at once', () => {
+    const msg = problemOf({ JOB_ATTEMPTS: '0', LOG_LEVEL: 'loud' });
+    expect(msg).toContain('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
+    expect(msg).toContain('JOB_ATTEMPTS must be an integer from 1 to 1000, got "0"');
+  });
+
+  // Every variable with a checkable type has a value that must be refused with
+  // the message shape `NAME must be …, got "value"`.
+  // [variable, bad value, the exact message]
+  const badValues: ReadonlyArray<readonly [string, string, string]> = [
+    ["REDIS_URL", "http://x", 'REDIS_URL must be a redis:// or rediss:// URL, got "http://x"'],
+    ["QUEUE_PREFIX", "a:b", 'QUEUE_PREFIX must be letters, digits, "_" or "-" (1 to 64 characters), got "a:b"'],
+    ["DATA_DIR", "", 'DATA_DIR must be a non-empty string, got ""'],
+    ["LOG_LEVEL", "verbose", 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    ["LOG_PRETTY", "maybe", 'LOG_PRETTY must be true or false, got "maybe"'],
+    ["LAKE_STAGING_MAX_AGE_MS", "-1", 'LAKE_STAGING_MAX_AGE_MS must be an integer >= 0, got "-1"'],
+    ["CLICKSTREAM_URL_TEMPLATE", "ftp://x/{date}", 'CLICKSTREAM_URL_TEMPLATE must be an http:// or https:// URL, got "ftp://x/{date}"'],
+    ["CLICKSTREAM_MAX_ROW_BYTES", "10", 'CLICKSTREAM_MAX_ROW_BYTES must be an integer >= 64, got "10"'],
+    ["CLICKSTREAM_MAX_REJECT_RATIO", "1.5", 'CLICKSTREAM_MAX_REJECT_RATIO must be a number from 0 to 1, got "1.5"'],
+    ["CLICKSTREAM_TIMESTAMP_TOLERANCE_MS", "soon", 'CLICKSTREAM_TIMESTAMP_TOLERANCE_MS must be an integer from 0 to 86400000, got "soon"'],
+    ["PRODUCTS_API_URL", "redis://x", 'PRODUCTS_API_URL must be an http:// or https:// URL, got "redis://x"'],
+    ["PRODUCTS_PAGINATION", "scroll", 'PRODUCTS_PAGINATION must be one of offset, page, cursor, link, got "scroll"'],
+    ["PRODUCTS_PAGE_SIZE", "0", 'PRODUCTS_PAGE_SIZE must be an integer from 1 to 10000, got "0"'],
+    ["PRODUCTS_OFFSET_PARAM", "", 'PRODUCTS_OFFSET_PARAM must be a non-empty string, got ""'],
+    ["PRODUCTS_LIMIT_PARAM", "", 'PRODUCTS_LIMIT_PARAM must be a non-empty string, got ""'],
+    ["PRODUCTS_PAGE_PARAM", "", 'PRODUCTS_PAGE_PARAM must be a non-empty string, got ""'],
+    ["PRODUCTS_PER_PAGE_PARAM", "", 'PRODUCTS_PER_PAGE_PARAM must be a non-empty string, got ""'],
+    ["PRODUCTS_CURSOR_PARAM", "", 'PRODUCTS_CURSOR_PARAM must be a non-empty string, got ""'],
+    ["PRODUCTS_CURSOR_FIELD", "", 'PRODUCTS_CURSOR_FIELD must be a non-empty string, got ""'],
+    ["PRODUCTS_TOTAL_FIELD", "", 'PRODUCTS_TOTAL_FIELD must be a non-empty string, got ""'],
+    ["PRODUCTS_FIELD_MAP", "product_id", 'PRODUCTS_FIELD_MAP must be comma-separated name=field pairs such as product_id=id,popularity_score=rating, got "product_id"'],
+    ["PRODUCTS_TIMEOUT_MS", "0", 'PRODUCTS_TIMEOUT_MS must be an integer from 1 to 600000, got "0"'],
+    ["PRODUCTS_MAX_PAGES", "0", 'PRODUCTS_MAX_PAGES must be an integer >= 1, got "0"'],
+    ["PRODUCTS_CONCURRENCY", "65", 'PRODUCTS_CONCURRENCY must be an integer from 1 to 64, got "65"'],
+    ["PRODUCTS_PAGE_RETRIES", "1.5", 'PRODUCTS_PAGE_RETRIES must be an integer from 0 to 100, got "1.5"'],
+    ["PRODUCTS_RETRY_BASE_MS", "x", 'PRODUCTS_RETRY_BASE_MS must be an integer from 0 to 60000, got "x"'],
+    ["PRODUCTS_MAX_RETRY_AFTER_MS", "-5", 'PRODUCTS_MAX_RETRY_AFTER_MS must be an integer from 0 to 86400000, got "-5"'],
+    ["PRODUCTS_INLINE_WAIT_MS", "9999999", 'PRODUCTS_INLINE_WAIT_MS must be an integer from 0 to 60000, got "9999999"'],
+    ["JOB_ATTEMPTS", "eight", 'JOB_ATTEMPTS must be an integer from 1 to 1000, got "eight"'],
+    ["JOB_BACKOFF_MS", "1e3", 'JOB_BACKOFF_MS must be an integer from 0 to 86400000, got "1e3"'],
+    ["JOB_KEEP_COMPLETED_AGE_S", "0", 'JOB_KEEP_COMPLETED_AGE_S must be an integer >= 1, got "0"'],
+    ["JOB_KEEP_COMPLETED_COUNT", "-1", 'JOB_KEEP_COMPLETED_COUNT must be an integer >= 0, got "-1"'],
+    ["JOB_KEEP_FAILED_AGE_S", "0", 'JOB_KEEP_FAILED_AGE_S must be an integer >= 1, got "0"'],
+    ["JOB_KEEP_FAILED_COUNT", "all", 'JOB_KEEP_FAILED_COUNT must be an integer >= 0, got "all"'],
+    ["WORKER_CONCURRENCY", "0", 'WORKER_CONCURRENCY must be an integer from 1 to 256, got "0"'],
+    ["WORKER_LOCK_MS", "10", 'WORKER_LOCK_MS must be an integer from 1000 to 3600000, got "10"'],
+    ["WORKER_STALLED_INTERVAL_MS", "10", 'WORKER_STALLED_INTERVAL_MS must be an integer from 1000 to 3600000, got "10"'],
+    ["WORKER_MAX_STALLED_COUNT", "101", 'WORKER_MAX_STALLED_COUNT must be an integer from 0 to 100, got "101"'],
+    ["WORKER_HTTP_PORT", "70000", 'WORKER_HTTP_PORT must be an integer from 0 to 65535, got "70000"'],
+    ["SHUTDOWN_GRACE_MS", "never", 'SHUTDOWN_GRACE_MS must be an integer from 0 to 3600000, got "never"'],
+    ["SCHEDULE_CRON_CLICKSTREAM", "daily", 'SCHEDULE_CRON_CLICKSTREAM must be a cron expression of 5 or 6 fields, got "daily"'],
+    ["SCHEDULE_CRON_PRODUCTS", "* *", 'SCHEDULE_CRON_PRODUCTS must be a cron expression of 5 or 6 fields, got "* *"'],
+    ["SCHEDULE_TZ", "Mars/Olympus", 'SCHEDULE_TZ must be an IANA time zone such as UTC or Europe/Berlin, got "Mars/Olympus"'],
+    ["CATCH_UP_DAYS", "-1", 'CATCH_UP_DAYS must be an integer from 0 to 3660, got "-1"'],
+    ["BACKFILL_MAX_DAYS", "0", 'BACKFILL_MAX_DAYS must be an integer from 1 to 100000, got "0"'],
+    ["AUDIT_STREAM_MAXLEN", "10", 'AUDIT_STREAM_MAXLEN must be an integer >= 1000, got "10"'],
+    ["AUDIT_FSYNC_EVERY_MS", "0", 'AUDIT_FSYNC_EVERY_MS must be an integer from 1 to 60000, got "0"'],
+    ["BOARD_HOST", "", 'BOARD_HOST must be a non-empty string, got ""'],
+    ["BOARD_PORT", "http", 'BOARD_PORT must be an integer from 0 to 65535, got "http"'],
+    ["BOARD_AUTH", "maybe", 'BOARD_AUTH must be one of on, off, got "maybe"'],
+    ["BOARD_READ_ONLY", "sometimes", 'BOARD_READ_ONLY must be true or false, got "sometimes"'],
+  ];
+
+  it('has a bad-value case for every variable that can be bad', () => {
+    const optionalFree = ['LANDING_DIR', 'PRODUCTS_ITEMS_FIELD', 'PRODUCTS_API_TOKEN', 'BOARD_USER', 'BOARD_PASSWORD'];
+    expect(Object.keys(variables).filter((n) => !optionalFree.includes(n)).sort()).toEqual(badValues.map(([n]) => n).sort());
+  });
+
+  for (const [name, value, message] of badValues) {
+    it(`refuses ${name}=${JSON.stringify(value)} with its exact message`, () => {
+      expect(problemOf({ [name]: value })).toBe(message);
+    });
+  }
+
+  it('redacts credentials and tokens from the described config', () => {
+    const c = loadConfig({
+      REDIS_URL: 'redis://admin:s3cretpass@redis.internal:6379',
+      PRODUCTS_API_TOKEN: 'tok_abcdef123456',
+      BOARD_PASSWORD: 'hunter22',
+    });
+    const text = JSON.stringify(describeConfig(c));
+    expect(text).not.toContain('s3cretpass');
+    expect(text).not.toContain('tok_abcdef123456');
+    expect(text).not.toContain('hunter22');
+    expect(text).toContain('redis.internal');
+  });
+});

@@ -1,0 +1,126 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** One file of a committed version, as listed in its manifest. */
+export interface ManifestFile {
+  /** Relative to the version folder, e.g. `events-000.csv.gz` or `pages/0001.json`. */
+  path: string;
+  bytes: number;
+  /** Lower-case hex sha256 of the bytes as stored (= as received). */
+  sha256: string;
+  /** Where it came from: the landing path or the URL (without secrets). */
+  origin: string;
+}
+
+/** `_manifest.json`, the last file written into a version; its JSON Schema is `manifest.schema.json`. */
+export interface Manifest {
+  manifestVersion: 1;
+  source: string;
+  /** The logical date, YYYY-MM-DD. */
+  date: string;
+  /** 1, 2, 3 … within the partition. */
+  version: number;
+  runId: string;
+  jobId: string;
+  attempt: number;
+  worker: { host: string; pid: number };
+  startedAt: string;
+  committedAt: string;
+  files: ManifestFile[];
+  records: number;
+  rejected: number;
+  /** The source's validation summary. */
+  validation: Record<string, unknown>;
+  /** Optional provenance (request log, landing listing). */
+  provenance?: Record<string, unknown>;
+  codeVersion: string;
+}
+
+/** Who is writing: carried into the manifest. */
+export interface WriteSessionInit {
+  source: string;
+  date: string;
+  runId: string;
+  jobId: string;
+  attempt: number;
+}
+
+/** A file being streamed into a session: write to `stream`, then await `done`. */
+export interface FileSink {
+  readonly stream: Writable;
+  /** Resolves once the bytes are flushed, hashed and counted; rejects on write errors. */
+  readonly done: Promise<ManifestFile>;
+}
+
+export interface CommitInput {
+  records: number;
+  rejected: number;
+  validation: Record<string, unknown>;
+  provenance?: Record<string, unknown>;
+}
+
+export interface CommitResult {
+  /** `unchanged`: the content equals the latest committed version's, nothing new was written. */
+  status: 'committed' | 'unchanged';
+  version: number;
+  manifest: Manifest;
+  /** Absolute path of the version folder. */
+  path: string;
+}
+
+/** One attempt at writing a new version of a partition. Invisible to readers until `commit`. */
+export interface WriteSession {
+  readonly init: WriteSessionInit;
+  /** Opens a file in staging; `name` is checked (no traversal, no `_manifest.json`). */
+  createFile(name: string, origin: string): FileSink;
+  /** Writes a whole small file (e.g. one API page body). */
+  writeFile(name: string, origin: string, data: Uint8Array | string): Promise<ManifestFile>;
+  /** fsyncs everything and publishes atomically, or reports `unchanged`. */
+  commit(input: CommitInput): Promise<CommitResult>;
+  /**
+   * Moves the staged files, byte for byte, to `$DATA_DIR/quarantine/<source>/<date>/<runId>/`
+   * with `_reason.json`, instead of committing. Nothing becomes visible in the lake.
+   */
+  quarantine(reason: string, details?: Record<string, unknown>): Promise<{ path: string }>;
+  /** Drops the staging area; safe to call more than once and after commit. */
+  abort(): Promise<void>;
+}
+
+export interface VerifyProblem {
+  source: string;
+  date: string;
+  version: number;
+  kind: 'missing' | 'extra' | 'corrupt' | 'bad-manifest';
+  /** Absolute path of the offending file. */
+  path: string;
+  detail: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  versionsChecked: number;
+  filesChecked: number;
+  problems: VerifyProblem[];
+}
+
+export interface SweepReport {
+  removed: string[];
+  kept: number;
+}
+
+/** The raw lake. The only code that reads or writes `$DATA_DIR/raw`. */
+export interface Lake {
+  /** `$DATA_DIR` */
+  readonly dataDir: string;
+  begin(init: WriteSessionInit): Promise<WriteSession>;
+  listSources(): Promise<string[]>;
+  /** Dates (YYYY-MM-DD, ascending) that have at least one committed version. */
+  listPartitions(source: string, range?: { from?: string; to?: string }): Promise<string[]>;
+  /** Committed version numbers, ascending. */
+  listVersions(source: string, date: string): Promise<number[]>;
+  /** The given version's manifest, or the latest when `version` is omitted; undefined when none. */
+  readManifest(source: string, date: string, version?: number): Promise<Manifest | undefined>;
+  openFile(source: string, date: string, version: number, path: string): Promise<Readable>;
+  verify(filter?: { source?: string; date?: string }): Promise<VerifyReport>;
+  /** Removes staging leftovers older than `maxAgeMs`; never touches committed versions. */
+  sweep(maxAgeMs: number): Promise<SweepReport>;
+}

@@ -1,0 +1,2 @@
+export { createLogger, jobLogger, scrubLine, REDACT_PATHS, type Logger, type RootLoggerOptions, type JobLogContext } from './logger.js';
+export { AUDIT_EVENT_TYPES, isAuditEvent, workerIdentity, type AuditEvent, type AuditEventType } from './audit-event.js';

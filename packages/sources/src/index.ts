@@ -1,0 +1,4 @@
+export type { Source, SourceContext, SourceLogger, SourceProgress, SourceResult } from './source.js';
+export * from './clickstream/index.js';
+export * from './products/index.js';
+export { sourceRegistry } from './registry.js';

@@ -1,0 +1,14 @@
+import type { SourceName } from '@recomart/jobs';
+import type { Source, SourceContext } from './source.js';
+
+/**
+ * Source name → source function. Filled in as the sources land.
+ */
+export const sourceRegistry: Readonly<Record<SourceName, Source>> = {
+  clickstream: async (ctx: SourceContext) => {
+    throw new Error(`clickstream source not built yet (${ctx.date})`);
+  },
+  products: async (ctx: SourceContext) => {
+    throw new Error(`products source not built yet (${ctx.date})`);
+  },
+};

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Packages resolve to their TypeScript sources in tests (the "source" export
+// condition); spawned processes run the built `dist/` (npm test builds first).
+const conditions = ['source', 'node', 'import', 'default'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/*.int.test.ts', '**/node_modules/**'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          exclude: ['test/faults/**', '**/node_modules/**'],
+          fileParallelism: true,
+          maxWorkers: 2,
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'faults', include: ['test/faults/**/*.int.test.ts'], fileParallelism: false },
+      },
+    ],
+  },
+});

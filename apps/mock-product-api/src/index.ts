@@ -1,11 +1,8 @@
-import type { Command } from '@recomart/command';
-
-export const mockApiCommand: Command = {
-  name: 'mock-api',
-  summary: 'mock-api (not built yet)',
-  help: 'Usage: recomart mock-api\n\nNot built yet.',
-  run: async (_argv, io) => {
-    io.stderr.write('recomart mock-api: not built yet\n');
-    return 1;
-  },
-};
+export { mockApiCommand, parseMockApiArgs } from './command.js';
+export { startMockProductApi, type MockApiHandle } from './server.js';
+export { DEFAULT_OPTIONS, PAGINATION_STYLES, resolveOptions, type MockApiInput, type MockApiOptions, type PaginationStyle, type ParamNames } from './options.js';
+export { NAMED_FAULTS, parseFaultRule, parseFaultRules, parseFaultSpec, FaultSpecError, type FaultKind, type FaultRule } from './faults.js';
+export { Catalogue, type Product } from './catalogue.js';
+export { CATEGORIES } from './taxonomy.js';
+export { encodeCursor, decodeCursor } from './pagination.js';
+export type { MockApiStats } from './stats.js';

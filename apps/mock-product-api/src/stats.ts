@@ -1,0 +1,79 @@
+/** What the mock has seen, for tests and benchmarks (`GET /__stats`, `handle.stats()`). */
+export interface MockApiStats {
+  /** Every `/products` request received. */
+  requests: number;
+  /** Responses by HTTP status, plus `reset` (connection destroyed) and `stalled` (never answered). */
+  byOutcome: Record<string, number>;
+  /** `/products` requests per 1-based page index. */
+  byPage: Record<string, number>;
+  /** Most `/products` requests received within one wall-clock second. */
+  maxRequestsPerSecond: number;
+  /** Most 200 answers given within one wall-clock second. */
+  maxServedPerSecond: number;
+}
+
+/** Counts requests and outcomes, with per-second peaks. */
+export class StatsRecorder {
+  private requests = 0;
+  private readonly byOutcome = new Map<string, number>();
+  private readonly byPage = new Map<number, number>();
+  private readonly received = new PerSecondPeak();
+  private readonly served = new PerSecondPeak();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A `/products` request arrived for `page` (undefined when its parameters were bad). */
+  request(page: number | undefined): void {
+    this.requests += 1;
+    if (page !== undefined) this.byPage.set(page, (this.byPage.get(page) ?? 0) + 1);
+    this.received.add(this.now());
+  }
+
+  /** How a `/products` request ended: an HTTP status, `reset` or `stalled`. */
+  outcome(outcome: number | 'reset' | 'stalled'): void {
+    const key = String(outcome);
+    this.byOutcome.set(key, (this.byOutcome.get(key) ?? 0) + 1);
+    if (outcome === 200) this.served.add(this.now());
+  }
+
+  snapshot(): MockApiStats {
+    return {
+      requests: this.requests,
+      byOutcome: Object.fromEntries(this.byOutcome),
+      byPage: Object.fromEntries([...this.byPage].map(([k, v]) => [String(k), v])),
+      maxRequestsPerSecond: this.received.max,
+      maxServedPerSecond: this.served.max,
+    };
+  }
+
+  reset(): void {
+    this.requests = 0;
+    this.byOutcome.clear();
+    this.byPage.clear();
+    this.received.reset();
+    this.served.reset();
+  }
+}
+
+/** The largest count of events within one wall-clock second. */
+class PerSecondPeak {
+  private second = -1;
+  private count = 0;
+  max = 0;
+
+  add(now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.count = 0;
+    }
+    this.count += 1;
+    if (this.count > this.max) this.max = this.count;
+  }
+
+  reset(): void {
+    this.second = -1;
+    this.count = 0;
+    this.max = 0;
+  }
+}

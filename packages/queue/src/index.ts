@@ -1,1 +1,18 @@
-export {};
+export {
+  createWorkerConnection,
+  createProducerConnection,
+  connectOrExplain,
+  safeRedisUrl,
+  RedisUnreachableError,
+} from './redis-connection.js';
+export { guardRedis, RedisPolicyError, type RedisGuardReport } from './redis-guard.js';
+export { ingestJobOptions, ingestBackoff, INGEST_BACKOFF } from './job-options.js';
+export {
+  createIngestQueue,
+  createIngestQueues,
+  createIngestQueueEvents,
+  closeAll,
+  type IngestQueue,
+  type IngestJobResult,
+} from './queues.js';
+export { AuditEmitter, auditStreamKey, AUDIT_STREAM_FIELD, type AuditEventInput } from './audit-stream.js';

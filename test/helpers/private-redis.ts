@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  dir: string;
+  process: ChildProcess;
+  /** Stops it (SIGTERM, or SIGKILL when `kill`), waiting for the exit. */
+  stop(kill?: boolean): Promise<void>;
+  /** Starts it again on the same port and dir. */
+  restart(): Promise<void>;
+  /** Stops it for good and removes its dir. */
+  dispose(): Promise<void>;
+}
+
+/** Starts a private redis-server (from PATH) on a free loopback port, waiting until it accepts connections. */
+export async function startPrivateRedis(options: { appendonly?: boolean; policy?: string } = {}): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'recomart-redis-'));
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+    '--appendonly', options.appendonly ? 'yes' : 'no',
+    '--maxmemory-policy', options.policy ?? 'noeviction',
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Ready to accept connections')) {
+          child.stdout?.off('data', onData);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
+      child.once('error', reject);
+    });
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return child;
+  };
+  const handle: PrivateRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    process: await launch(),
+    async stop(kill = false) {
+      const child = handle.process;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+      });
+    },
+    async restart() {
+      await handle.stop();
+      handle.process = await launch();
+    },
+    async dispose() {
+      await handle.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}

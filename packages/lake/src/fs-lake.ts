@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { InvalidInputError } from '@recomart/jobs';
+import { defaultCodeVersion } from './code-version.js';
+import { nodeFileSystem, type LakeFileSystem } from './file-system.js';
+import { CorruptVersionError } from './lake-errors.js';
+import { MANIFEST_FILE, partitionPath, rawRoot, sourcePath, stagingRoot, versionFilePath, versionPath } from './layout.js';
+import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
+import { latestVersion, listDir, loadVersionManifest, partitionDirs, visibleVersions } from './partition-reader.js';
+import { sweepStaging } from './sweep.js';
+import type { Lake, Manifest, SweepReport, VerifyReport, WriteSession, WriteSessionInit } from './types.js';
+import { verifyLake } from './verify.js';
+import { FsWriteSession } from './write-session.js';
+
+/** How to open a lake on the local filesystem. */
+export interface LakeOptions {
+  /** `$DATA_DIR`: the lake lives in `raw/`, refused files in `quarantine/`. Made absolute. */
+  dataDir: string;
+  /** Written into every manifest. @defaultValue the root package's version */
+  codeVersion?: string;
+  /** The clock (manifest times, sweep ages). @defaultValue `() => new Date()` */
+  now?: () => Date;
+  /** Replaces single filesystem calls (fault injection in tests). @defaultValue the real filesystem */
+  fileSystem?: Partial<LakeFileSystem>;
+  /** The worker's host name in manifests. @defaultValue `os.hostname()` */
+  host?: string;
+}
+
+/** Read size of `openFile` streams. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** A unique, sortable staging folder name: time, pid, randomness. */
+function stagingId(now: Date): string {
+  return `${now.getTime().toString(36)}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The raw lake on a local (or shared POSIX) filesystem under `dataDir`.
+ * Opening it touches nothing on disk; folders appear with the first write.
+ */
+class FsLake implements Lake {
+  readonly dataDir: string;
+  private readonly fs: LakeFileSystem;
+  private readonly now: () => Date;
+  private readonly codeVersion: string;
+  private readonly worker: { host: string; pid: number };
+  /** Staging folders of this process's open sessions (sweep leaves them alone). */
+  private readonly live = new Set<string>();
+
+  constructor(options: LakeOptions) {
+    if (typeof options.dataDir !== 'string' || options.dataDir === '' || options.dataDir.includes('\u0000')) {
+      throw new InvalidInputError(`dataDir must be a non-empty path, got ${JSON.stringify(options.dataDir) ?? String(options.dataDir)}`);
+    }
+    this.dataDir = path.resolve(options.dataDir);
+    this.fs = { ...nodeFileSystem, ...options.fileSystem };
+    this.now = options.now ?? (() => new Date());
+    this.codeVersion = options.codeVersion ?? defaultCodeVersion();
+    this.worker = { host: options.host ?? hostname(), pid: process.pid };
+  }
+
+  async begin(init: WriteSessionInit): Promise<WriteSession> {
+    const checked: WriteSessionInit = {
+      source: checkSourceName(init.source),
+      date: checkDate(init.date),
+      runId: checkRunId(init.runId),
+      jobId: checkJobId(init.jobId),
+      attempt: checkAttempt(init.attempt),
+    };
+    const now = this.now();
+    return new FsWriteSession(checked, {
+      dataDir: this.dataDir,
+      fs: this.fs,
+      now: this.now,
+      codeVersion: this.codeVersion,
+      worker: this.worker,
+      stagingDir: path.join(stagingRoot(this.dataDir), stagingId(now)),
+      track: (dir, live) => {
+        if (live) this.live.add(dir);
+        else this.live.delete(dir);
+      },
+    });
+  }
+
+  async listSources(): Promise<string[]> {
+    return (await listDir(rawRoot(this.dataDir)))
+      .filter((e) => e.isDirectory() && SOURCE_NAME_RE.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  async listPartitions(source: string, range: { from?: string; to?: string } = {}): Promise<string[]> {
+    const dir = sourcePath(this.dataDir, source);
+    const from = range.from === undefined ? undefined : checkDate(range.from, 'from');
+    const to = range.to === undefined ? undefined : checkDate(range.to, 'to');
+    const out: string[] = [];
+    for (const p of await partitionDirs(dir)) {
+      if ((from !== undefined && p.date < from) || (to !== undefined && p.date > to)) continue;
+      if ((await latestVersion(p.dir, source, p.date)).latest) out.push(p.date);
+    }
+    return out;
+  }
+
+  async listVersions(source: string, date: string): Promise<number[]> {
+    const dir = partitionPath(this.dataDir, source, date);
+    return (await visibleVersions(dir, source, date)).map((m) => m.version);
+  }
+
+  async readManifest(source: string, date: string, version?: number): Promise<Manifest | undefined> {
+    const partition = partitionPath(this.dataDir, source, date);
+    if (version === undefined) return (await latestVersion(partition, source, date)).latest;
+    const dir = versionPath(this.dataDir, source, date, checkVersion(version));
+    const loaded = await loadVersionManifest(dir, { source, date, version });
+    if (loaded.kind === 'absent') return undefined;
+    if (loaded.kind === 'bad') {
+      throw new CorruptVersionError(`${path.join(dir, MANIFEST_FILE)} is refused: ${loaded.problem}`);
+    }
+    return loaded.manifest;
+  }
+
+  async openFile(source: string, date: string, version: number, file: string): Promise<Readable> {
+    checkFileName(file);
+    const manifest = await this.readManifest(source, date, version);
+    if (!manifest) throw new InvalidInputError(`${source} ${date} has no committed version ${version}`);
+    if (!manifest.files.some((f) => f.path === file)) {
+      throw new InvalidInputError(`file ${JSON.stringify(file)} is not in ${source} ${date} v${version}`);
+    }
+    const full = versionFilePath(versionPath(this.dataDir, source, date, version), file);
+    const handle = await open(full, 'r');
+    return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: true });
+  }
+
+  verify(filter?: { source?: string; date?: string }): Promise<VerifyReport> {
+    return verifyLake(this.dataDir, filter);
+  }
+
+  sweep(maxAgeMs: number): Promise<SweepReport> {
+    return sweepStaging({ stagingRoot: stagingRoot(this.dataDir), maxAgeMs, now: this.now, fs: this.fs, live: this.live });
+  }
+}
+
+/**
+ * Opens the raw lake under `options.dataDir` (nothing is created until the
+ * first write).
+ */
+export function openLake(options: LakeOptions): Lake {
+  return new FsLake(options);
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { isLogicalDate } from '@recomart/jobs';
+import { fileNameProblem, SOURCE_NAME_RE } from './names.js';
+import type { Manifest, ManifestFile } from './types.js';
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const DATE_RE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** A relative path of safe segments (the JSON Schema's pattern; `fileNameProblem` says the rest). */
+const FILE_PATH_RE = /^[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*(\/[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*)*$/;
+
+const manifestFileSchema = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(FILE_PATH_RE)
+    .refine((p) => fileNameProblem(p) === undefined, { message: 'must be a safe relative file name' })
+    .describe('Relative to the version folder, e.g. events-000.csv.gz or pages/0001.json.'),
+  bytes: count.describe('Size in bytes as stored (= as received).'),
+  sha256: z.string().regex(SHA256_RE).describe('Lower-case hex sha256 of the bytes as stored.'),
+  origin: z.string().max(4096).describe('Where it came from: the landing path or the URL (without secrets).'),
+});
+
+/**
+ * The manifest's schema. `manifest.schema.json` at the package root is its
+ * JSON Schema (generated from this by `manifestJsonSchema()`; a test keeps
+ * them equal). Refinements the JSON Schema cannot say (calendar dates, safe
+ * file names, unique paths) are checked here on top.
+ */
+export const manifestSchema = z.strictObject({
+  manifestVersion: z.literal(1).describe('Format of this manifest.'),
+  source: z.string().regex(SOURCE_NAME_RE).describe('Source name, as in raw/<source>/.'),
+  date: z.string().regex(DATE_RE).refine(isLogicalDate, { message: 'must be a calendar date' }).describe('Logical date (the day the data covers), YYYY-MM-DD.'),
+  version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe('1, 2, 3 … within the partition; the folder is v<version>.'),
+  runId: z.string().min(1).max(200).describe('The run that wrote it.'),
+  jobId: z.string().min(1).max(512).describe('The BullMQ job id.'),
+  attempt: count.describe('The job attempt.'),
+  worker: z.strictObject({ host: z.string().min(1).max(255), pid: count }).describe('The writing process.'),
+  startedAt: z.iso.datetime().describe('When the write session began (UTC).'),
+  committedAt: z.iso.datetime().describe('When the version was published (UTC).'),
+  files: z
+    .array(manifestFileSchema)
+    .refine((files) => new Set(files.map((f) => f.path)).size === files.length, { message: 'file paths must be unique' })
+    .describe('Every file of the version except _manifest.json, sorted by path.'),
+  records: count.describe('Records accepted by the source.'),
+  rejected: count.describe('Records rejected by the source.'),
+  validation: z.record(z.string(), z.unknown()).describe("The source's validation summary."),
+  provenance: z.record(z.string(), z.unknown()).optional().describe('Optional provenance (request log, landing listing).'),
+  codeVersion: z.string().min(1).max(200).describe('Version of the code that wrote it.'),
+});
+
+/** The JSON Schema (draft 2020-12) of `_manifest.json`, as kept in `manifest.schema.json`. */
+export function manifestJsonSchema(): Record<string, unknown> {
+  const { $schema, ...rest } = z.toJSONSchema(manifestSchema, { io: 'input' });
+  return {
+    $schema,
+    $id: 'https://recomart.example/schemas/lake-manifest-v1.json',
+    title: 'RecoMart raw lake version manifest (_manifest.json)',
+    ...rest,
+  };
+}
+
+/** Why `value` is not a valid manifest (one line), or undefined when it is. */
+export function manifestProblem(value: unknown): string | undefined {
+  const result = manifestSchema.safeParse(value);
+  if (result.success) return undefined;
+  return result.error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * Parses and validates manifest text.
+ * @returns the manifest, or a one-line reason it is refused.
+ */
+export function parseManifest(text: string): { manifest: Manifest } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { problem: `not JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  const result = manifestSchema.safeParse(value);
+  if (!result.success) return { problem: manifestProblem(value) ?? 'invalid' };
+  return { manifest: result.data as Manifest };
+}
+
+/** The manifest as written to disk: stable key order, two-space indent, trailing newline. */
+export function serializeManifest(manifest: Manifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** Files sorted by path (the order manifests list them in). */
+export function sortFiles(files: readonly ManifestFile[]): ManifestFile[] {
+  return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Content idempotency: the same set of (path, sha256). Origins and timestamps do not matter. */
+export function sameContent(a: readonly ManifestFile[], b: readonly ManifestFile[]): boolean {
+  if (a.length !== b.length) return false;
+  const key = (f: ManifestFile) => `${f.path}\u0000${f.sha256}`;
+  const left = new Set(a.map(key));
+  return b.every((f) => left.has(key(f))) && left.size === a.length;
+}

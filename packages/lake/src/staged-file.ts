@@ -1,0 +1,178 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { TransientError, type IngestError } from '@recomart/jobs';
+import type { LakeFileSystem, WriteHandle } from './file-system.js';
+import { ioFailure } from './lake-errors.js';
+import type { FileSink, ManifestFile } from './types.js';
+
+/**
+ * Buffer size of a staged file's stream: `write()` returns false (backpressure)
+ * beyond this much unwritten data.
+ * @defaultValue 256 KiB
+ */
+export const STAGED_FILE_HIGH_WATER_MARK = 256 * 1024;
+
+/** What a staged file needs from its session. */
+export interface StagedFileOptions {
+  /** The name inside the version (already checked). */
+  name: string;
+  origin: string;
+  /** Absolute path in staging (already checked). */
+  path: string;
+  fs: LakeFileSystem;
+  /** Runs before the file is created: makes the staging folders. */
+  prepare(): Promise<void>;
+  /** Called when the file failed because of an I/O error; resolves once the session cleaned up. */
+  onIoError(err: IngestError): Promise<void>;
+}
+
+/**
+ * The `Writable` of one staged file: hashes and counts every chunk as it is
+ * written through to disk, one write in flight at a time (so the producer
+ * feels backpressure and nothing is buffered whole); on `end()` it fsyncs and
+ * closes the file. An I/O error becomes a retryable `TransientError`.
+ */
+class HashingFileWriter extends Writable {
+  private handle: WriteHandle | undefined;
+  private readonly hash: Hash = createHash('sha256');
+  bytes = 0;
+  /** Set when a filesystem call failed (not when the writer was destroyed by its user). */
+  ioError: IngestError | undefined;
+
+  constructor(private readonly options: StagedFileOptions) {
+    super({ highWaterMark: STAGED_FILE_HIGH_WATER_MARK, decodeStrings: true });
+  }
+
+  private fail(err: unknown, action: string): IngestError {
+    this.ioError ??= ioFailure(err, `${action} ${JSON.stringify(this.options.name)}`);
+    return this.ioError;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.options
+      .prepare()
+      .then(() => this.options.fs.createFile(this.options.path))
+      .then(
+        (handle) => {
+          this.handle = handle;
+          callback();
+        },
+        (err: unknown) => callback(this.fail(err, 'creating staged file')),
+      );
+  }
+
+  private writeChunk(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    if (!handle) {
+      callback(new TransientError(`lake: staged file ${JSON.stringify(this.options.name)} is not open`));
+      return;
+    }
+    this.hash.update(chunk);
+    handle.write(chunk).then(
+      () => {
+        this.bytes += chunk.byteLength;
+        callback();
+      },
+      (err: unknown) => callback(this.fail(err, 'writing staged file')),
+    );
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.writeChunk(chunk, callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.writeChunk(chunks.length === 1 ? (chunks[0] as { chunk: Buffer }).chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    if (!handle) {
+      callback(new TransientError(`lake: staged file ${JSON.stringify(this.options.name)} is not open`));
+      return;
+    }
+    handle
+      .sync()
+      .then(() => {
+        this.handle = undefined;
+        return handle.close();
+      })
+      .then(
+        () => callback(),
+        (err: unknown) => callback(this.fail(err, 'flushing staged file')),
+      );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (!handle) {
+      callback(error);
+      return;
+    }
+    handle.close().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+
+  /** The sha256 so far (the whole file's once finished). */
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+}
+
+/** A file being written into a session's staging area. */
+export class StagedFile implements FileSink {
+  readonly stream: HashingFileWriter;
+  readonly done: Promise<ManifestFile>;
+  /** Resolves once the stream closed (file handle released), however it ended. */
+  readonly closed: Promise<void>;
+  /** Set once finished successfully. */
+  result: ManifestFile | undefined;
+  /** Set once it ended without finishing. */
+  failure: Error | undefined;
+
+  constructor(readonly options: StagedFileOptions) {
+    const stream = new HashingFileWriter(options);
+    this.stream = stream;
+    let finished = false;
+    this.closed = new Promise<void>((resolve) => stream.once('close', resolve));
+    this.done = new Promise<ManifestFile>((resolve, reject) => {
+      stream.once('finish', () => {
+        finished = true;
+        this.result = { path: options.name, bytes: stream.bytes, sha256: stream.digest(), origin: options.origin };
+        resolve(this.result);
+      });
+      stream.once('close', () => {
+        if (finished) return;
+        const ioError = stream.ioError;
+        const err =
+          ioError ??
+          (stream.errored instanceof Error ? stream.errored : undefined) ??
+          new TransientError(`lake: staged file ${JSON.stringify(options.name)} was closed before it was ended`);
+        this.failure = err;
+        if (ioError) {
+          options.onIoError(ioError).then(
+            () => reject(err),
+            () => reject(err),
+          );
+        } else {
+          reject(err);
+        }
+      });
+    });
+    // Callers may only watch the stream; a rejection nobody awaits must not crash the process.
+    this.done.catch(() => undefined);
+  }
+
+  /** Whether the stream is still open for writing (neither finished nor closed). */
+  get pending(): boolean {
+    return this.result === undefined && this.failure === undefined;
+  }
+
+  /** Bytes written so far and their sha256 (for a quarantine listing of an unfinished file). */
+  progress(): { bytes: number; sha256: string } {
+    return { bytes: this.stream.bytes, sha256: this.stream.digest() };
+  }
+}

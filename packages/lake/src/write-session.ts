@@ -1,0 +1,409 @@
+import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import { InvalidInputError, TransientError, type IngestError } from '@recomart/jobs';
+import type { LakeFileSystem } from './file-system.js';
+import { errorCode, ioFailure } from './lake-errors.js';
+import { MANIFEST_FILE, REASON_FILE, partitionPath, quarantinePath, resolveInside, stagingRoot, versionFilePath } from './layout.js';
+import { manifestProblem, sameContent, serializeManifest, sortFiles } from './manifest.js';
+import { checkFileName } from './names.js';
+import { latestVersion } from './partition-reader.js';
+import { StagedFile } from './staged-file.js';
+import type { CommitInput, CommitResult, FileSink, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
+
+/**
+ * How many times one commit re-reads the partition after losing the race for
+ * a version number before giving up (retryably). Each loss means another
+ * writer committed, so this bounds starvation, not progress.
+ * @defaultValue 1000
+ */
+export const MAX_COMMIT_RACES = 1000;
+
+/** How many same-named quarantine folders of one run may pile up (`<runId>`, `<runId>.2` …). */
+const MAX_QUARANTINE_SUFFIX = 1000;
+
+/** What a session gets from its lake. */
+export interface WriteSessionDeps {
+  dataDir: string;
+  fs: LakeFileSystem;
+  now: () => Date;
+  codeVersion: string;
+  worker: { host: string; pid: number };
+  /** This session's private staging folder (not created yet). */
+  stagingDir: string;
+  /** Called with `true` when the staging folder is created, `false` once it is gone (sweep skips live sessions). */
+  track(stagingDir: string, live: boolean): void;
+}
+
+type State = 'open' | 'committing' | 'quarantining' | 'committed' | 'quarantined' | 'aborted' | 'failed';
+
+/** Error codes of a rename onto a version folder that another writer took first. */
+const LOST_RACE_CODES = new Set(['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
+
+async function pathExists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+function checkOrigin(origin: unknown): string {
+  if (typeof origin !== 'string' || origin.length > 4096 || /[\u0000-\u001f\u007f]/.test(origin)) {
+    throw new InvalidInputError(`origin must be at most 4096 characters without control characters, got ${JSON.stringify(origin) ?? String(origin)}`);
+  }
+  return origin;
+}
+
+function checkCount(label: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidInputError(`${label} must be a whole number from 0, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}
+
+function checkRecord(label: string, value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidInputError(`${label} must be a JSON object, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  try {
+    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  } catch (err) {
+    throw new InvalidInputError(`${label} is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * One attempt at writing a new version of a partition on the local
+ * filesystem. Files stream into `raw/.staging/<id>/`; `commit()` fsyncs them
+ * and renames the whole folder to `v<N>` (no-clobber: the rename fails when
+ * another writer took `v<N>` first, and then this one tries the next number),
+ * unless the content equals the latest version's.
+ */
+export class FsWriteSession implements WriteSession {
+  private state: State = 'open';
+  private readonly files = new Map<string, StagedFile>();
+  /** Folders inside staging that hold files (fsynced before publishing). */
+  private readonly subdirs = new Set<string>();
+  private staging: Promise<void> | undefined;
+  private failure: IngestError | undefined;
+  private cleanup: Promise<void> | undefined;
+  /** A commit or quarantine under way (abort waits for it). */
+  private inFlight: Promise<unknown> | undefined;
+  private readonly startedAt: string;
+  private readonly label: string;
+
+  constructor(
+    readonly init: WriteSessionInit,
+    private readonly deps: WriteSessionDeps,
+  ) {
+    this.startedAt = deps.now().toISOString();
+    this.label = `${init.source} ${init.date}`;
+  }
+
+  /** Absolute path of the staging folder (it exists only once a file was created). */
+  get stagingDir(): string {
+    return this.deps.stagingDir;
+  }
+
+  private assertOpen(action: string): void {
+    if (this.state === 'open') return;
+    if (this.failure) throw this.failure;
+    throw new InvalidInputError(`cannot ${action}: the write session for ${this.label} is already ${this.state}`);
+  }
+
+  /** Creates the staging folder once, on first use (so a refused name touches nothing). */
+  private ensureStaging(): Promise<void> {
+    this.staging ??= (async () => {
+      await this.deps.fs.mkdirp(stagingRoot(this.deps.dataDir));
+      await this.deps.fs.mkdirExclusive(this.deps.stagingDir);
+      this.deps.track(this.deps.stagingDir, true);
+    })();
+    return this.staging;
+  }
+
+  private async prepareFile(target: string): Promise<void> {
+    if (this.state !== 'open') throw this.failure ?? new TransientError(`lake: the write session for ${this.label} is ${this.state}`);
+    await this.ensureStaging();
+    const dir = path.dirname(target);
+    if (dir !== this.deps.stagingDir) await this.deps.fs.mkdirp(dir);
+  }
+
+  createFile(name: string, origin: string): FileSink {
+    this.assertOpen(`create ${JSON.stringify(name)}`);
+    checkFileName(name);
+    checkOrigin(origin);
+    if (this.files.has(name)) throw new InvalidInputError(`file name ${JSON.stringify(name)} was already written in this session`);
+    for (const other of this.files.keys()) {
+      if (other.startsWith(`${name}/`) || name.startsWith(`${other}/`)) {
+        throw new InvalidInputError(`file name ${JSON.stringify(name)} conflicts with ${JSON.stringify(other)} in this session`);
+      }
+    }
+    const target = versionFilePath(this.deps.stagingDir, name);
+    for (let dir = path.dirname(target); dir !== this.deps.stagingDir; dir = path.dirname(dir)) this.subdirs.add(dir);
+    const file = new StagedFile({
+      name,
+      origin,
+      path: target,
+      fs: this.deps.fs,
+      prepare: () => this.prepareFile(target),
+      onIoError: (err) => this.fail(err),
+    });
+    this.files.set(name, file);
+    return file;
+  }
+
+  async writeFile(name: string, origin: string, data: Uint8Array | string): Promise<ManifestFile> {
+    const sink = this.createFile(name, origin);
+    sink.stream.end(data);
+    return sink.done;
+  }
+
+  /** An I/O error killed a file: the session is dead, its staging goes. */
+  private fail(err: IngestError): Promise<void> {
+    if (!this.failure) {
+      this.failure = err;
+      this.state = 'failed';
+    }
+    return this.discard(err);
+  }
+
+  /** Stops every unfinished file and removes the staging folder (once). */
+  private discard(reason: Error): Promise<void> {
+    this.cleanup ??= (async () => {
+      await this.stopPending(reason);
+      await this.removeStaging();
+    })();
+    return this.cleanup;
+  }
+
+  private async stopPending(reason: Error): Promise<void> {
+    const open = [...this.files.values()].filter((f) => !f.stream.closed);
+    for (const f of open) if (f.pending) f.stream.destroy(reason);
+    await Promise.all(open.map((f) => f.closed));
+  }
+
+  private async removeStaging(): Promise<void> {
+    if (!this.staging) return;
+    await this.staging.catch(() => undefined);
+    await this.deps.fs.remove(this.deps.stagingDir);
+    this.deps.track(this.deps.stagingDir, false);
+  }
+
+  private finishedFiles(action: string): ManifestFile[] {
+    const out: ManifestFile[] = [];
+    for (const [name, f] of this.files) {
+      if (f.result) {
+        out.push(f.result);
+        continue;
+      }
+      if (f.stream.ioError) throw f.stream.ioError;
+      if (f.failure && this.failure) throw this.failure;
+      throw new InvalidInputError(
+        f.failure
+          ? `cannot ${action}: file ${JSON.stringify(name)} was not completely written (${f.failure.message})`
+          : `cannot ${action}: file ${JSON.stringify(name)} is still being written (end it and await its done first)`,
+      );
+    }
+    return sortFiles(out);
+  }
+
+  private manifestFor(input: CommitInput, files: ManifestFile[], version: number): Manifest {
+    const manifest: Manifest = {
+      manifestVersion: 1,
+      source: this.init.source,
+      date: this.init.date,
+      version,
+      runId: this.init.runId,
+      jobId: this.init.jobId,
+      attempt: this.init.attempt,
+      worker: this.deps.worker,
+      startedAt: this.startedAt,
+      committedAt: this.deps.now().toISOString(),
+      files,
+      records: input.records,
+      rejected: input.rejected,
+      validation: input.validation,
+      ...(input.provenance === undefined ? {} : { provenance: input.provenance }),
+      codeVersion: this.deps.codeVersion,
+    };
+    const problem = manifestProblem(manifest);
+    if (problem !== undefined) throw new InvalidInputError(`the manifest of ${this.label} would be invalid: ${problem}`);
+    return manifest;
+  }
+
+  private async writeSmallFile(file: string, text: string): Promise<void> {
+    const handle = await this.deps.fs.createFile(file);
+    try {
+      await handle.write(Buffer.from(text, 'utf8'));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** fsyncs the staging folders, deepest first (files were fsynced when they ended). */
+  private async syncStaging(): Promise<void> {
+    const dirs = [...this.subdirs].sort((a, b) => b.length - a.length);
+    for (const dir of dirs) await this.deps.fs.syncDir(dir);
+    await this.deps.fs.syncDir(this.deps.stagingDir);
+  }
+
+  /** `mkdir -p` of the partition folder, fsyncing every parent whose entries changed. */
+  private async ensureDir(dir: string): Promise<void> {
+    const first = await this.deps.fs.mkdirp(dir);
+    if (first === undefined) return;
+    const root = path.dirname(first);
+    for (let d = dir; ; d = path.dirname(d)) {
+      await this.deps.fs.syncDir(path.dirname(d));
+      if (path.dirname(d) === root || d === path.dirname(d)) break;
+    }
+  }
+
+  async commit(input: CommitInput): Promise<CommitResult> {
+    this.assertOpen('commit');
+    checkCount('records', input.records);
+    checkCount('rejected', input.rejected);
+    const clean: CommitInput = {
+      records: input.records,
+      rejected: input.rejected,
+      validation: checkRecord('validation', input.validation),
+      ...(input.provenance === undefined ? {} : { provenance: checkRecord('provenance', input.provenance) }),
+    };
+    const files = this.finishedFiles('commit');
+    this.manifestFor(clean, files, 1); // refuses an invalid manifest before anything moves
+    this.state = 'committing';
+    const run = (async () => {
+      try {
+        const result = await this.publish(clean, files);
+        this.state = 'committed';
+        return result;
+      } catch (err) {
+        const failure = ioFailure(err, `committing ${this.label}`);
+        this.failure = failure;
+        this.state = 'failed';
+        await this.discard(failure).catch(() => undefined);
+        throw failure;
+      }
+    })();
+    this.inFlight = run;
+    return run;
+  }
+
+  private async publish(input: CommitInput, files: ManifestFile[]): Promise<CommitResult> {
+    const { source, date } = this.init;
+    const partition = partitionPath(this.deps.dataDir, source, date);
+    await this.ensureStaging();
+    await this.syncStaging();
+    await this.ensureDir(partition);
+    const manifestFile = path.join(this.deps.stagingDir, MANIFEST_FILE);
+    let manifestWritten = false;
+    for (let race = 0; race < MAX_COMMIT_RACES; race++) {
+      const { latest, highest } = await latestVersion(partition, source, date);
+      if (latest && sameContent(latest.files, files)) {
+        await this.removeStaging();
+        return { status: 'unchanged', version: latest.version, manifest: latest, path: path.join(partition, `v${latest.version}`) };
+      }
+      const version = highest + 1;
+      const manifest = this.manifestFor(input, files, version);
+      await this.writeSmallFile(manifestFile, serializeManifest(manifest));
+      if (!manifestWritten) {
+        await this.deps.fs.syncDir(this.deps.stagingDir);
+        manifestWritten = true;
+      }
+      const target = resolveInside(partition, `v${version}`);
+      try {
+        await this.deps.fs.rename(this.deps.stagingDir, target);
+      } catch (err) {
+        const code = errorCode(err);
+        if (code !== undefined && LOST_RACE_CODES.has(code)) continue;
+        if (code === 'ENOENT') {
+          if (!(await pathExists(this.deps.stagingDir))) {
+            throw new TransientError(`lake: the staging folder ${this.deps.stagingDir} of ${this.label} was removed before it was published`, { cause: err });
+          }
+          // The partition folder vanished under us (an operator tidied up): make it again.
+          await this.ensureDir(partition);
+          continue;
+        }
+        throw err;
+      }
+      this.deps.track(this.deps.stagingDir, false);
+      await this.deps.fs.syncDir(partition);
+      await this.deps.fs.syncDir(stagingRoot(this.deps.dataDir));
+      return { status: 'committed', version, manifest, path: target };
+    }
+    throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+  }
+
+  async quarantine(reason: string, details?: Record<string, unknown>): Promise<{ path: string }> {
+    this.assertOpen('quarantine');
+    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 4000) {
+      throw new InvalidInputError(`quarantine reason must be 1 to 4000 characters, got ${JSON.stringify(reason) ?? String(reason)}`);
+    }
+    const cleanDetails = details === undefined ? undefined : checkRecord('quarantine details', details);
+    this.state = 'quarantining';
+    const run = this.moveToQuarantine(reason, cleanDetails);
+    this.inFlight = run;
+    return run;
+  }
+
+  private async moveToQuarantine(reason: string, cleanDetails: Record<string, unknown> | undefined): Promise<{ path: string }> {
+    const stop = new TransientError(`lake: the write session for ${this.label} was quarantined`);
+    try {
+      await this.stopPending(stop);
+      if (this.failure) throw this.failure;
+      await this.ensureStaging();
+      const files = [...this.files.values()].map((f) =>
+        f.result ? { ...f.result, complete: true } : { path: f.options.name, origin: f.options.origin, ...f.progress(), complete: false },
+      );
+      const { source, date, runId, jobId, attempt } = this.init;
+      const record = {
+        source,
+        date,
+        runId,
+        jobId,
+        attempt,
+        worker: this.deps.worker,
+        reason,
+        ...(cleanDetails === undefined ? {} : { details: cleanDetails }),
+        startedAt: this.startedAt,
+        quarantinedAt: this.deps.now().toISOString(),
+        files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+        codeVersion: this.deps.codeVersion,
+      };
+      await this.writeSmallFile(path.join(this.deps.stagingDir, REASON_FILE), `${JSON.stringify(record, null, 2)}\n`);
+      await this.syncStaging();
+      const base = quarantinePath(this.deps.dataDir, source, date, runId);
+      await this.ensureDir(path.dirname(base));
+      for (let n = 1; n <= MAX_QUARANTINE_SUFFIX; n++) {
+        const target = n === 1 ? base : `${base}.${n}`;
+        try {
+          await this.deps.fs.rename(this.deps.stagingDir, target);
+        } catch (err) {
+          const code = errorCode(err);
+          if (code !== undefined && LOST_RACE_CODES.has(code)) continue;
+          throw err;
+        }
+        this.deps.track(this.deps.stagingDir, false);
+        await this.deps.fs.syncDir(path.dirname(base));
+        this.state = 'quarantined';
+        return { path: target };
+      }
+      throw new TransientError(`lake: ${MAX_QUARANTINE_SUFFIX} quarantine folders of run ${JSON.stringify(runId)} exist already under ${path.dirname(base)}`);
+    } catch (err) {
+      const failure = ioFailure(err, `quarantining ${this.label}`);
+      this.failure = failure;
+      this.state = 'failed';
+      await this.discard(failure).catch(() => undefined);
+      throw failure;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.inFlight) await this.inFlight.catch(() => undefined);
+    if (this.state === 'committed' || this.state === 'quarantined') return;
+    if (this.state === 'open') this.state = 'aborted';
+    await this.discard(new TransientError(`lake: the write session for ${this.label} was aborted`));
+  }
+}

@@ -1,11 +1,12 @@
-import type { Command } from '@recomart/command';
-
-export const workerCommand: Command = {
-  name: 'worker',
-  summary: 'worker (not built yet)',
-  help: 'Usage: recomart worker\n\nNot built yet.',
-  run: async (_argv, io) => {
-    io.stderr.write('recomart worker: not built yet\n');
-    return 1;
-  },
-};
+export { workerCommand, parseSourcesFlag } from './worker-command.js';
+export { startWorker, type StartWorkerOptions, type RunningWorker } from './worker-runtime.js';
+export {
+  createIngestProcessor,
+  RetryableJobError,
+  type IngestJobLike,
+  type AuditSink,
+  type ProcessorDeps,
+  type ProcessorMetrics,
+} from './processor.js';
+export { WorkerMetrics } from './metrics.js';
+export { startHealthServer, type HealthServer } from './health-server.js';

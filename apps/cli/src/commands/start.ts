@@ -1,11 +1,140 @@
-import type { Command } from '@recomart/command';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { boolFlag, intFlag, parseFlags, stringFlag, type Command, type CommandIo } from '@recomart/command';
+import { loadConfig, variables } from '@recomart/config';
+import { connectOrExplain, createProducerConnection, RedisUnreachableError } from '@recomart/queue';
+import { onPath, startPrivateRedisServer, type StartedRedis } from './private-redis.js';
+import { spawnPrefixed, stopAll, type StackProcess } from './stack-process.js';
+
+/** `bin/recomart.js`, four folders up from `apps/cli/{src,dist}/commands/`. */
+const BIN = fileURLToPath(new URL('../../../../bin/recomart.js', import.meta.url));
+
+const HELP = `Usage: recomart start [--workers N] [--demo] [--no-board] [--no-mock-api]
+
+The whole local stack in one terminal, each part its own process with a name
+prefix on its lines: worker(s), scheduler (with catch-up), audit sink, board,
+mock product API. Ctrl-C stops everything within 10 s.
+
+If no Redis answers and REDIS_URL is not set, a private redis-server (AOF on,
+noeviction, data in $DATA_DIR/redis, a free loopback port) is started and
+stopped on exit.
+
+Options:
+  --workers N     worker processes (default 1)
+  --demo          first write the last CATCH_UP_DAYS days of generated clickstream into
+                  the landing zone (skips days that already have files), so catch-up ingests them
+  --no-board      do not start the board
+  --no-mock-api   do not start the mock product API (it starts only when PRODUCTS_API_URL is unset)`;
+
+async function redisAnswers(url: string): Promise<RedisUnreachableError | undefined> {
+  const conn = createProducerConnection(url, 'recomart-start-probe');
+  conn.on('error', () => undefined);
+  try {
+    await connectOrExplain(conn, url, 3000);
+    return undefined;
+  } catch (err) {
+    if (err instanceof RedisUnreachableError) return err;
+    throw err;
+  } finally {
+    conn.disconnect();
+  }
+}
+
+async function untilAborted(signal: AbortSignal, processes: readonly StackProcess[]): Promise<StackProcess | undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(undefined);
+    signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    for (const p of processes) void p.exited.then(() => resolve(p));
+  });
+}
+
+async function runStack(argv: readonly string[], io: CommandIo): Promise<number> {
+  const f = parseFlags('start', argv, {
+    workers: { type: 'string' },
+    demo: { type: 'boolean' },
+    'no-board': { type: 'boolean' },
+    'no-mock-api': { type: 'boolean' },
+  });
+  const workers = intFlag('workers', stringFlag(f, 'workers'), 1, 32) ?? 1;
+  const config = loadConfig(io.env);
+  const say = (line: string) => io.stdout.write(`[start] ${line}\n`);
+
+  let redis: StartedRedis | undefined;
+  const env: NodeJS.ProcessEnv = { ...io.env };
+  const unreachable = await redisAnswers(config.redisUrl);
+  if (unreachable) {
+    const binary = onPath('redis-server', io.env.PATH);
+    if (config.redisUrlExplicit || !binary) {
+      io.stderr.write(`recomart start: ${unreachable.message}\n`);
+      return 1;
+    }
+    redis = await startPrivateRedisServer(binary, path.join(config.dataDir, 'redis'));
+    env.REDIS_URL = redis.url;
+    say(`no Redis at ${config.redisUrl}: started a private redis-server at ${redis.url} (AOF on, noeviction, data in ${path.join(config.dataDir, 'redis')})`);
+  }
+
+  const node = process.execPath;
+  const processes: StackProcess[] = [];
+  const names = ['mock-api', 'audit', 'scheduler', 'board', ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`)];
+  const width = Math.max(...names.map((n) => n.length));
+  const launch = (name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+    processes.push(spawnPrefixed(name, node, [BIN, ...args], { ...env, ...extraEnv }, io.stdout, width));
+  };
+
+  try {
+    if (boolFlag(f, 'demo')) {
+      const { generateCommand } = await import('./generate.js');
+      const today = Date.parse(new Date().toISOString().slice(0, 10));
+      for (let i = config.schedule.catchUpDays; i >= 1; i--) {
+        const day = new Date(today - i * 86_400_000).toISOString().slice(0, 10);
+        if (existsSync(path.join(config.landingDir, 'clickstream', day))) continue;
+        say(`--demo: generating clickstream for ${day} into ${config.landingDir}`);
+        const code = await generateCommand.run(['--from', day, '--to', day, '--rows-per-day', '20000'], { ...io, env });
+        if (code !== 0) return code;
+      }
+    }
+    const mockApi = !boolFlag(f, 'no-mock-api') && io.env.PRODUCTS_API_URL === undefined;
+    if (mockApi) {
+      const port = new URL(variables.PRODUCTS_API_URL.defaultValue ?? 'http://127.0.0.1:4010').port;
+      launch('mock-api', ['mock-api', '--port', port]);
+    }
+    launch('audit', ['audit-sink']);
+    launch('scheduler', ['schedule', '--serve', '--catch-up']);
+    if (!boolFlag(f, 'no-board')) {
+      const boardEnv: NodeJS.ProcessEnv = {};
+      if (!config.board.user || !config.board.password) {
+        boardEnv.BOARD_USER = 'admin';
+        boardEnv.BOARD_PASSWORD = randomBytes(9).toString('base64url');
+        say(`board: http://${config.board.host}:${config.board.port}/ user "admin", password "${boardEnv.BOARD_PASSWORD}" (this run only; set BOARD_USER and BOARD_PASSWORD to choose)`);
+      } else {
+        say(`board: http://${config.board.host}:${config.board.port}/`);
+      }
+      launch('board', ['board'], boardEnv);
+    }
+    for (let i = 1; i <= workers; i++) {
+      launch(`worker-${i}`, ['worker', '--http-port', String(config.worker.httpPort === 0 ? 0 : config.worker.httpPort + i - 1)]);
+    }
+    say(`running ${processes.map((p) => p.name).join(', ')}; Ctrl-C stops everything`);
+
+    const died = await untilAborted(io.signal, processes);
+    if (died) say(`${died.name} exited (code ${died.child.exitCode ?? died.child.signalCode}); stopping the stack`);
+    else say('stopping the stack');
+    await stopAll(processes, 8000);
+    return died ? 1 : 0;
+  } finally {
+    await stopAll(processes, 8000);
+    if (redis) {
+      await redis.stop();
+      say('private redis-server stopped');
+    }
+  }
+}
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start (not built yet)',
-  help: 'Usage: recomart start\n\nNot built yet.',
-  run: async (_argv, io) => {
-    io.stderr.write('recomart start: not built yet\n');
-    return 1;
-  },
+  summary: 'the whole local stack in one terminal (worker, scheduler, audit sink, board, mock API)',
+  help: HELP,
+  run: runStack,
 };

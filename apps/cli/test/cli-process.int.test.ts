@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runRecomart } from '../../../test/helpers/run-cli.js';
+
+function canUnshareNet(): boolean {
+  try {
+    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the recomart process', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'recomart-cli-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('npx-style `recomart --help` works from the built bin', async () => {
+    const r = await runRecomart(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: recomart <command>');
+  });
+
+  it('bad usage exits 2 with one line on stderr', async () => {
+    const r = await runRecomart(['backfill', '--source', 'clickstream', '--from', '2024-2-3', '--to', '2024-02-05']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('recomart backfill: --from must be a calendar date as YYYY-MM-DD, got "2024-2-3"\n');
+  });
+
+  // "Redis stopped": a network namespace of its own where nothing listens on
+  // 127.0.0.1:6379, and a PATH without redis-server.
+  it.runIf(canUnshareNet())('npm start with no Redis and no redis-server prints the instruction and exits 1 within 5 s', async () => {
+    const started = Date.now();
+    const nodeDir = path.dirname(process.execPath);
+    const r = await runRecomart(['start'], { PATH: nodeDir, DATA_DIR: dataDir }, { wrap: ['unshare', '-n', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'], timeoutMs: 20_000 });
+    const elapsed = Date.now() - started;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'recomart start: cannot reach Redis at redis://127.0.0.1:6379 (ECONNREFUSED): start it with "docker compose up -d redis" or set REDIS_URL\n',
+    );
+    expect(elapsed).toBeLessThan(5000);
+  });
+});

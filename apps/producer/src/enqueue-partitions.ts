@@ -1,0 +1,81 @@
+import { ingestJobId, type IngestPayload, type SourceName, type Trigger } from '@recomart/jobs';
+import type { Lake } from '@recomart/lake';
+import type { IngestQueue } from '@recomart/queue';
+import { randomBytes } from 'node:crypto';
+
+/** One partition to ingest. */
+export interface PartitionRequest {
+  source: SourceName;
+  date: string;
+}
+
+export interface EnqueueOptions {
+  trigger: Trigger;
+  requestedBy?: string;
+  /** Ingest again even when the lake already has a version (a distinct job id). */
+  reprocess?: boolean;
+  /** Say what would happen; add nothing. */
+  dryRun?: boolean;
+  /** Jobs per `addBulk` call. @defaultValue 500 */
+  chunkSize?: number;
+}
+
+export interface EnqueueSummary {
+  requested: number;
+  /** Job ids added now (or that would be, on a dry run). */
+  added: string[];
+  /** Partitions whose job already exists (waiting, active, delayed, completed or failed). */
+  alreadyQueued: string[];
+  /** Partitions the lake already has (skipped unless reprocess). */
+  inLake: PartitionRequest[];
+}
+
+/**
+ * Enqueues partitions, at most once each: skips what the lake already holds
+ * (unless `reprocess`), relies on job ids `<source>__<date>` for the rest, and
+ * adds in `addBulk` chunks.
+ */
+export async function enqueuePartitions(
+  queues: ReadonlyMap<SourceName, IngestQueue>,
+  lake: Lake,
+  partitions: readonly PartitionRequest[],
+  options: EnqueueOptions,
+): Promise<EnqueueSummary> {
+  const summary: EnqueueSummary = { requested: partitions.length, added: [], alreadyQueued: [], inLake: [] };
+  const chunkSize = options.chunkSize ?? 500;
+  const bySource = new Map<SourceName, string[]>();
+  for (const p of partitions) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p.date]);
+
+  for (const [source, dates] of bySource) {
+    const queue = queues.get(source);
+    if (!queue) throw new Error(`no queue for source ${source}`);
+    let todo = [...new Set(dates)].sort();
+    if (!options.reprocess && todo.length > 0) {
+      const committed = new Set(await lake.listPartitions(source, { from: todo[0], to: todo[todo.length - 1] }));
+      for (const d of todo) if (committed.has(d)) summary.inLake.push({ source, date: d });
+      todo = todo.filter((d) => !committed.has(d));
+    }
+    const nonce = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    for (let i = 0; i < todo.length; i += chunkSize) {
+      const chunk = todo.slice(i, i + chunkSize);
+      const ids = chunk.map((date) => ingestJobId(source, date, options.reprocess ? { nonce } : undefined));
+      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+      const fresh: Array<{ id: string; date: string }> = [];
+      ids.forEach((id, k) => {
+        if (states[k] !== 'unknown') summary.alreadyQueued.push(id);
+        else fresh.push({ id, date: chunk[k] as string });
+      });
+      if (!options.dryRun && fresh.length > 0) {
+        await queue.addBulk(
+          fresh.map(({ id, date }) => {
+            const data: IngestPayload = { source, date, trigger: options.trigger };
+            if (options.requestedBy) data.requestedBy = options.requestedBy;
+            return { name: 'ingest', data, opts: { jobId: id } };
+          }),
+        );
+      }
+      summary.added.push(...fresh.map((f) => f.id));
+    }
+  }
+  return summary;
+}

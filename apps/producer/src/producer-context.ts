@@ -1,0 +1,51 @@
+import { loadConfig, type Config } from '@recomart/config';
+import { SCHEDULE_QUEUE, SOURCES, type SourceName } from '@recomart/jobs';
+import { openLake, type Lake } from '@recomart/lake';
+import { createLogger, type Logger } from '@recomart/logging';
+import { closeAll, connectOrExplain, createIngestQueues, createProducerConnection, type IngestQueue } from '@recomart/queue';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TickData } from './scheduler-setup.js';
+
+/** What a producer command works with; `close()` releases every connection. */
+export interface ProducerContext {
+  config: Config;
+  logger: Logger;
+  connection: Redis;
+  queues: Map<SourceName, IngestQueue>;
+  tickQueue: Queue<TickData>;
+  lake: Lake;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads config, connects to Redis failing fast with the exact instruction when
+ * it is not there, and opens the queues and the lake.
+ */
+export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer'): Promise<ProducerContext> {
+  const config = loadConfig(env);
+  const logger = createLogger({ app, level: config.log.level, pretty: config.log.pretty, secrets: config.secrets });
+  const connection = createProducerConnection(config.redisUrl, `recomart-${app}`);
+  connection.on('error', () => undefined); // reported by connectOrExplain / the failing command
+  await connectOrExplain(connection, config.redisUrl);
+  const queues = createIngestQueues(connection, config, SOURCES);
+  const tickQueue = new Queue<TickData>(SCHEDULE_QUEUE, {
+    connection,
+    prefix: config.queuePrefix,
+    defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+  });
+  const lake = openLake({ dataDir: config.dataDir });
+  return {
+    config,
+    logger,
+    connection,
+    queues,
+    tickQueue,
+    lake,
+    async close() {
+      await closeAll([...queues.values(), tickQueue]);
+      connection.disconnect();
+      logger.flush();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ProcessorMetrics } from './processor.js';
+
+/** Queue counts by state, read when /metrics is scraped. */
+export type QueueCountsReader = () => Promise<Array<{ source: string; counts: Record<string, number> }>>;
+
+/** The worker's Prometheus metrics (a registry of its own, no globals). */
+export class WorkerMetrics implements ProcessorMetrics {
+  readonly registry = new Registry();
+  private readonly jobs = new Counter({ name: 'recomart_jobs_total', help: 'Ingest job attempts by outcome', labelNames: ['source', 'outcome'], registers: [this.registry] });
+  private readonly duration = new Histogram({
+    name: 'recomart_job_duration_seconds',
+    help: 'Ingest job attempt duration',
+    labelNames: ['source', 'outcome'],
+    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+    registers: [this.registry],
+  });
+  private readonly bytes = new Counter({ name: 'recomart_ingested_bytes_total', help: 'Bytes committed to the lake', labelNames: ['source'], registers: [this.registry] });
+  private readonly rows = new Counter({ name: 'recomart_ingested_rows_total', help: 'Records committed to the lake', labelNames: ['source'], registers: [this.registry] });
+  private readonly rejected = new Counter({ name: 'recomart_rejected_rows_total', help: 'Rows quarantined as rejected', labelNames: ['source'], registers: [this.registry] });
+
+  constructor(readCounts?: QueueCountsReader) {
+    if (readCounts) {
+      new Gauge({
+        name: 'recomart_queue_jobs',
+        help: 'Jobs in each ingest queue by state',
+        labelNames: ['source', 'state'],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const { source, counts } of await readCounts()) {
+            for (const [state, n] of Object.entries(counts)) this.set({ source, state }, n);
+          }
+        },
+      });
+    }
+  }
+
+  outcome(source: string, outcome: 'committed' | 'unchanged' | 'failed' | 'retry', durationMs: number): void {
+    this.jobs.inc({ source, outcome });
+    this.duration.observe({ source, outcome }, durationMs / 1000);
+  }
+
+  ingested(source: string, bytes: number, rows: number, rejected: number): void {
+    this.bytes.inc({ source }, bytes);
+    this.rows.inc({ source }, rows);
+    this.rejected.inc({ source }, rejected);
+  }
+}

@@ -1,0 +1,173 @@
+import { describeConfig, type Config } from '@recomart/config';
+import { queueName, SOURCES, type SourceName } from '@recomart/jobs';
+import { openLake, type Lake } from '@recomart/lake';
+import { workerIdentity, type Logger } from '@recomart/logging';
+import {
+  AuditEmitter,
+  connectOrExplain,
+  createIngestQueue,
+  createProducerConnection,
+  createWorkerConnection,
+  guardRedis,
+  ingestBackoff,
+  INGEST_BACKOFF,
+  type IngestJobResult,
+  type IngestQueue,
+} from '@recomart/queue';
+import { sourceRegistry, type Source } from '@recomart/sources';
+import { Worker } from 'bullmq';
+import type { IngestPayload } from '@recomart/jobs';
+import { startHealthServer, type HealthServer } from './health-server.js';
+import { WorkerMetrics } from './metrics.js';
+import { createIngestProcessor, RetryableJobError } from './processor.js';
+
+export interface StartWorkerOptions {
+  config: Config;
+  logger: Logger;
+  /** Sources to consume. @defaultValue every source */
+  sources?: readonly SourceName[];
+  /** Jobs at once per source queue. @defaultValue config.worker.concurrency */
+  concurrency?: number;
+  /** Health/metrics port; 0 picks a free one; null disables. @defaultValue config.worker.httpPort */
+  httpPort?: number | null;
+  /** Source implementations. @defaultValue the real registry */
+  registry?: Readonly<Record<SourceName, Source>>;
+}
+
+export interface RunningWorker {
+  readonly workers: ReadonlyMap<SourceName, Worker<IngestPayload, IngestJobResult>>;
+  readonly healthPort: number | undefined;
+  readonly lake: Lake;
+  /** Stops taking jobs, lets active ones finish for up to `graceMs`, then aborts them and closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts one worker process's consumers: Redis guard, lake staging sweep, one
+ * BullMQ Worker per source queue, health and metrics.
+ */
+export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
+  const { config, logger } = options;
+  const sources = options.sources ?? SOURCES;
+  const concurrency = options.concurrency ?? config.worker.concurrency;
+  const identity = workerIdentity();
+
+  const probe = createProducerConnection(config.redisUrl, 'recomart-worker-probe');
+  try {
+    await connectOrExplain(probe, config.redisUrl);
+    await guardRedis(probe, (m) => logger.warn({ event: 'redis-guard' }, m));
+  } finally {
+    probe.disconnect();
+  }
+
+  const lake = openLake({ dataDir: config.dataDir });
+  const swept = await lake.sweep(config.lake.stagingMaxAgeMs);
+  logger.info(
+    { event: 'worker-starting', worker: identity, sources, concurrency, sweptStaging: swept.removed.length, config: describeConfig(config) },
+    'worker starting',
+  );
+
+  const connection = createWorkerConnection(config.redisUrl, 'recomart-worker');
+  connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+  const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
+  const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
+  const metrics = new WorkerMetrics(async () =>
+    Promise.all(
+      [...queues].map(async ([source, q]) => ({
+        source,
+        counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+      })),
+    ),
+  );
+  const shutdown = new AbortController();
+  const workers = new Map<SourceName, Worker<IngestPayload, IngestJobResult>>();
+
+  for (const source of sources) {
+    const queue = queues.get(source) as IngestQueue;
+    const processor = createIngestProcessor({
+      config,
+      lake,
+      sources: options.registry ?? sourceRegistry,
+      logger,
+      audit,
+      worker: identity,
+      metrics,
+      shutdownSignal: shutdown.signal,
+      rateLimit: (ms) => queue.rateLimit(ms),
+    });
+    const worker = new Worker<IngestPayload, IngestJobResult>(queueName(source), (job) => processor(job), {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency,
+      lockDuration: config.worker.lockMs,
+      stalledInterval: config.worker.stalledIntervalMs,
+      maxStalledCount: config.worker.maxStalledCount,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) => {
+          if (err instanceof RetryableJobError) return err.delayMs;
+          if (type !== INGEST_BACKOFF) return config.jobs.backoffMs;
+          return ingestBackoff(attemptsMade, config.jobs.backoffMs, err);
+        },
+      },
+    });
+    worker.on('error', (err) => logger.error({ err: err.message, queue: queueName(source) }, 'worker error'));
+    worker.on('stalled', (jobId: string, prev: string) => {
+      logger.warn({ event: 'stalled', jobId, prev, source }, 'job stalled; it will be retried or failed by the stall limit');
+      audit.emit({ type: 'stalled', jobId, source, worker: identity, previousState: prev }).catch((err: unknown) => {
+        logger.warn({ err }, 'could not record stalled event');
+      });
+    });
+    workers.set(source, worker);
+  }
+
+  let health: HealthServer | undefined;
+  const port = options.httpPort === undefined ? config.worker.httpPort : options.httpPort;
+  if (port !== null) {
+    health = await startHealthServer({
+      port,
+      registry: metrics.registry,
+      healthy: async () => {
+        const redis = await connection.ping().then(
+          (r) => r === 'PONG',
+          () => false,
+        );
+        const running = [...workers.values()].every((w) => w.isRunning());
+        return { ok: redis && running, checks: { redis, workersRunning: running, worker: identity } };
+      },
+    });
+  }
+  logger.info({ event: 'worker-ready', worker: identity, healthPort: health?.port }, 'worker ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    healthPort: health?.port,
+    lake,
+    close(graceMs = config.worker.shutdownGraceMs) {
+      closing ??= (async () => {
+        logger.info({ event: 'worker-stopping', graceMs }, 'worker stopping: no new jobs, waiting for active ones');
+        const graceful = Promise.all([...workers.values()].map((w) => w.close()));
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<'expired'>((resolve) => {
+          timer = setTimeout(() => resolve('expired'), graceMs);
+        });
+        const outcome = await Promise.race([graceful.then(() => 'done' as const), expired]);
+        clearTimeout(timer);
+        if (outcome === 'expired') {
+          logger.warn({ event: 'worker-grace-expired' }, 'shutdown grace expired: aborting active jobs');
+          shutdown.abort(new Error('worker shutting down'));
+          const forced = setTimeout(() => {
+            for (const w of workers.values()) w.close(true).catch(() => undefined);
+          }, 5000);
+          await graceful;
+          clearTimeout(forced);
+        }
+        await Promise.allSettled([...queues.values()].map((q) => q.close()));
+        await health?.close();
+        connection.disconnect();
+        logger.info({ event: 'worker-stopped' }, 'worker stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { readField } from './field-path.js';
+
+/** Where the parts of a page live in the body. */
+export interface PageShape {
+  /** Field with the product array; undefined means the body itself if it is an array, else `items`. */
+  itemsField: string | undefined;
+  /** Field with the catalogue size. */
+  totalField: string;
+  /** Field with the next cursor (cursor pagination). */
+  cursorField: string;
+}
+
+/** What one page body says. */
+export interface ParsedPage {
+  items: unknown[];
+  /** The API's catalogue size, when the body states it. */
+  total: number | undefined;
+  /** The next cursor; undefined at the end (null, empty or absent). */
+  nextCursor: string | undefined;
+}
+
+/**
+ * Thrown when a 200 answer is not a usable page (truncated JSON, an HTML
+ * error page, the wrong shape). Internal to the source: the page is retried
+ * and, when the budget is spent, the job fails with a TransientError.
+ */
+export class MalformedPageError extends Error {
+  override readonly name = 'MalformedPageError';
+}
+
+const DEFAULT_ITEMS_FIELD = 'items';
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Parses one page body as received; throws MalformedPageError naming what is wrong. */
+export function parsePage(body: Uint8Array, contentType: string | null, shape: PageShape): ParsedPage {
+  if (contentType && !/json/i.test(contentType)) {
+    throw new MalformedPageError(`expected a JSON body, got ${contentType.split(';')[0]} (${body.byteLength} bytes)`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new MalformedPageError(`body is not valid JSON (${body.byteLength} bytes): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let items: unknown;
+  if (shape.itemsField !== undefined) {
+    items = readField(json, shape.itemsField);
+    if (!Array.isArray(items)) throw new MalformedPageError(`body has no array at "${shape.itemsField}" (found ${describe(items)})`);
+  } else if (Array.isArray(json)) {
+    items = json;
+  } else {
+    items = readField(json, DEFAULT_ITEMS_FIELD);
+    if (!Array.isArray(items)) throw new MalformedPageError(`body is neither an array nor has an array at "${DEFAULT_ITEMS_FIELD}" (found ${describe(json)})`);
+  }
+  const rawTotal = Array.isArray(json) ? undefined : readField(json, shape.totalField);
+  if (rawTotal !== undefined && rawTotal !== null && !(typeof rawTotal === 'number' && Number.isInteger(rawTotal) && rawTotal >= 0)) {
+    throw new MalformedPageError(`"${shape.totalField}" must be a whole number, got ${describe(rawTotal)}`);
+  }
+  const rawCursor = Array.isArray(json) ? undefined : readField(json, shape.cursorField);
+  let nextCursor: string | undefined;
+  if (typeof rawCursor === 'string') nextCursor = rawCursor === '' ? undefined : rawCursor;
+  else if (typeof rawCursor === 'number' && Number.isFinite(rawCursor)) nextCursor = String(rawCursor);
+  else if (rawCursor !== undefined && rawCursor !== null && rawCursor !== false) {
+    throw new MalformedPageError(`"${shape.cursorField}" must be a string, got ${describe(rawCursor)}`);
+  }
+  return { items: items as unknown[], total: typeof rawTotal === 'number' ? rawTotal : undefined, nextCursor };
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { PaginationError, SnapshotMismatchError } from '@recomart/jobs';
+import type { WriteSession } from '@recomart/lake';
+import type { SourceProgress } from '../source.js';
+import type { FetchedPage } from './page-fetcher.js';
+import type { ProductValidator } from './product-validator.js';
+
+/** `pages/000001.json`: one file per page, named by its 1-based index. */
+export function pageFileName(index: number): string {
+  return `pages/${String(index).padStart(6, '0')}.json`;
+}
+
+function headerTotal(headers: FetchedPage['headers']): number | undefined {
+  const raw = headers.get('x-total-count');
+  return raw !== null && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : undefined;
+}
+
+/**
+ * Receives every fetched page of one snapshot, in any order: refuses a page
+ * whose content repeats an earlier one, checks that the API's total stays
+ * put, validates the products, and writes the body as received into the
+ * write session.
+ */
+export class PageCollector {
+  pages = 0;
+  bytes = 0;
+  /** The API's catalogue size (body `total` or `X-Total-Count`), once a page told it. */
+  apiTotal: number | undefined;
+  private readonly fingerprints = new Map<string, number>();
+
+  constructor(
+    private readonly session: WriteSession,
+    private readonly validator: ProductValidator,
+    private readonly progress: (p: SourceProgress) => void,
+  ) {}
+
+  async accept(page: FetchedPage): Promise<void> {
+    const { items } = page.parsed;
+    if (items.length > 0) {
+      const fingerprint = createHash('sha1').update(JSON.stringify(items)).digest('base64');
+      const earlier = this.fingerprints.get(fingerprint);
+      if (earlier !== undefined) {
+        throw new PaginationError(`products page ${page.index} repeats the content of page ${earlier} (the API is not advancing); snapshot aborted`);
+      }
+      this.fingerprints.set(fingerprint, page.index);
+    }
+    const total = page.parsed.total ?? headerTotal(page.headers);
+    if (total !== undefined) {
+      if (this.apiTotal !== undefined && total !== this.apiTotal) {
+        throw new SnapshotMismatchError(`the API's total changed from ${this.apiTotal} to ${total} during the snapshot (page ${page.index}); not committed`);
+      }
+      this.apiTotal = total;
+    }
+    this.validator.check(items);
+    await this.session.writeFile(pageFileName(page.index), page.shownUrl, page.body);
+    this.pages += 1;
+    this.bytes += page.body.byteLength;
+    this.progress({ pages: this.pages, rows: this.validator.products, bytes: this.bytes, rejected: this.validator.rejected });
+  }
+
+  /** Throws SnapshotMismatchError when the products fetched disagree with the API's total. */
+  checkTotal(): void {
+    if (this.apiTotal !== undefined && this.validator.products !== this.apiTotal) {
+      throw new SnapshotMismatchError(`the snapshot has ${this.validator.products} products but the API's total is ${this.apiTotal}; not committed`);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { redactSecrets } from '@recomart/config';
+import { PermanentSourceError, RateLimitedError, TransientError } from '@recomart/jobs';
+import type { SourceLogger } from '../source.js';
+import { apiMessage } from './api-message.js';
+import { fullJitterDelay } from './backoff.js';
+import { MalformedPageError, parsePage, type PageShape, type ParsedPage } from './page-body.js';
+import { publicUrl } from './public-url.js';
+import type { RateGate } from './rate-gate.js';
+import type { RequestLogEntry } from './request-log.js';
+import { parseRetryAfter } from './retry-after.js';
+import { TransportFailure, type HttpAnswer, type HttpTransport } from './transport.js';
+
+/** A page fetched and parsed: the body exactly as received, and what it says. */
+export interface FetchedPage {
+  index: number;
+  /** The URL asked for (may carry secrets in its query: never show it). */
+  url: string;
+  /** The URL without secrets. */
+  shownUrl: string;
+  body: Buffer;
+  headers: HttpAnswer['headers'];
+  parsed: ParsedPage;
+}
+
+export interface PageFetcherSettings {
+  /** Retries of one page after its first attempt. */
+  pageRetries: number;
+  retryBaseMs: number;
+  maxRetryAfterMs: number;
+  inlineWaitMs: number;
+  shape: PageShape;
+}
+
+/**
+ * A 429 whose retry budget ran out is handed back with at least this wait,
+ * so a `Retry-After: 0` loop cannot spin the queue.
+ * @defaultValue 1000 ms
+ */
+export const MIN_HANDBACK_MS = 1000;
+
+/** Thrown inside the retry loop for an answer worth another try. */
+class RetryableAnswer extends Error {
+  override readonly name = 'RetryableAnswer';
+}
+
+/**
+ * Fetches one page with the per-page retry budget: timeouts, resets, 5xx, 408
+ * and malformed bodies are retried after an exponential backoff with full
+ * jitter; a short 429 is waited out (holding the shared gate), a long one
+ * hands the job back; other 4xx fail for good.
+ */
+export class PageFetcher {
+  constructor(
+    private readonly transport: HttpTransport,
+    private readonly gate: RateGate,
+    private readonly settings: PageFetcherSettings,
+    private readonly secrets: readonly string[],
+    private readonly requests: RequestLogEntry[],
+    private readonly logger: SourceLogger,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async fetch(index: number, url: string, signal: AbortSignal): Promise<FetchedPage> {
+    const shownUrl = publicUrl(url, this.secrets);
+    const attempts = this.settings.pageRetries + 1;
+    let lastError: Error | undefined;
+    let lastRateLimitMs: number | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await this.waitOrStop(() => this.gate.pass(signal), index, signal);
+      const entry: RequestLogEntry = { page: index, attempt, url: shownUrl, status: null, bytes: 0, durationMs: 0 };
+      this.requests.push(entry);
+      const started = performance.now();
+      let retryDelay: number | undefined;
+      lastRateLimitMs = undefined;
+      try {
+        const answer = await this.transport.get(url, signal);
+        entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+        entry.status = answer.status;
+        entry.bytes = answer.body.byteLength;
+        if (answer.status === 200) {
+          try {
+            const parsed = parsePage(answer.body, answer.headers.get('content-type'), this.settings.shape);
+            return { index, url, shownUrl, body: answer.body, headers: answer.headers, parsed };
+          } catch (err) {
+            if (!(err instanceof MalformedPageError)) throw err;
+            throw new RetryableAnswer(`malformed page from ${shownUrl}: ${err.message}`);
+          }
+        }
+        const said = apiMessage(answer.body);
+        const statusLine = `HTTP ${answer.status} from ${shownUrl}${said ? `: ${said}` : ''}`;
+        if (answer.status === 429) {
+          const header = answer.headers.get('retry-after');
+          const asked = parseRetryAfter(header);
+          const wait = Math.min(this.settings.maxRetryAfterMs, asked ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random));
+          if (wait > this.settings.inlineWaitMs) {
+            entry.error = `rate limited; handed back for ${wait} ms`;
+            throw new RateLimitedError(this.clean(`products page ${index}: ${statusLine} (Retry-After ${JSON.stringify(header)}); job handed back to the queue for ${wait} ms`), { retryAfterMs: wait });
+          }
+          this.gate.hold(wait);
+          lastRateLimitMs = wait;
+          retryDelay = 0;
+          throw new RetryableAnswer(`${statusLine} (Retry-After ${JSON.stringify(header)})`);
+        }
+        if (answer.status >= 500 || answer.status === 408) throw new RetryableAnswer(statusLine);
+        if (answer.status >= 200 && answer.status < 300) throw new RetryableAnswer(`unexpected HTTP ${answer.status} from ${shownUrl}`);
+        throw new PermanentSourceError(this.clean(`products page ${index}: ${statusLine}`));
+      } catch (err) {
+        if (entry.durationMs === 0) entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+        if (err instanceof TransportFailure) {
+          if (err.kind === 'aborted') throw this.interrupted(index, signal);
+          lastError = new RetryableAnswer(`request to ${shownUrl} failed: ${err.message}`);
+          entry.error = err.message;
+        } else if (err instanceof RetryableAnswer) {
+          lastError = err;
+          entry.error ??= err.message;
+        } else {
+          entry.error ??= err instanceof Error ? err.message : String(err);
+          throw err;
+        }
+      }
+      if (attempt === attempts) break;
+      const backoff = retryDelay ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random);
+      this.logger.warn({ page: index, attempt, error: this.clean(lastError.message), retryInMs: lastRateLimitMs ?? backoff }, 'products page failed; retrying');
+      await this.waitOrStop(() => delay(backoff, undefined, { signal }), index, signal);
+    }
+    const message = this.clean(`products page ${index} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${lastError?.message ?? 'no answer'}`);
+    if (lastRateLimitMs !== undefined) {
+      const retryAfterMs = Math.min(this.settings.maxRetryAfterMs, Math.max(lastRateLimitMs, MIN_HANDBACK_MS));
+      throw new RateLimitedError(`${message}; job handed back to the queue for ${retryAfterMs} ms`, { retryAfterMs, cause: lastError });
+    }
+    throw new TransientError(message, { cause: lastError });
+  }
+
+  private async waitOrStop(wait: () => Promise<unknown>, index: number, signal: AbortSignal): Promise<void> {
+    try {
+      await wait();
+    } catch (err) {
+      if (signal.aborted) throw this.interrupted(index, signal);
+      throw err;
+    }
+  }
+
+  private interrupted(index: number, signal: AbortSignal): TransientError {
+    const reason: unknown = signal.reason;
+    const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted';
+    return new TransientError(this.clean(`products snapshot interrupted at page ${index}: ${why}`));
+  }
+
+  private clean(message: string): string {
+    return redactSecrets(message, this.secrets);
+  }
+}

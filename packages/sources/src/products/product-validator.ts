@@ -1,0 +1,140 @@
+import { KNOWN_CATEGORIES } from './categories.js';
+import { readField } from './field-path.js';
+
+/** The platform's product fields, read under the API's names through `PRODUCTS_FIELD_MAP`. */
+export const PRODUCT_FIELDS = ['product_id', 'category', 'brand', 'price', 'popularity_score'] as const;
+export type ProductField = (typeof PRODUCT_FIELDS)[number];
+
+/** Per-field problem counts. Rejections make `rejected`; warnings are legitimate but worth watching. */
+export interface ValidationCounts {
+  /** Rejected: an item that is not a JSON object. */
+  notAnObject: number;
+  /** Rejected: no product id (absent, null, empty). */
+  missingProductId: number;
+  /** Rejected: an id seen earlier in the snapshot. */
+  duplicateProductId: number;
+  /** Rejected: price absent or null. */
+  missingPrice: number;
+  /** Rejected: price present but not a finite number (e.g. "19.99 EUR"). */
+  nonNumericPrice: number;
+  /** Rejected: price below zero. */
+  negativePrice: number;
+  /** Rejected: popularity score present but not a finite number. */
+  nonNumericPopularityScore: number;
+  /** Warning: no category. */
+  missingCategory: number;
+  /** Warning: a category outside the platform's list. */
+  unknownCategory: number;
+  /** Warning: no brand (generic goods legitimately have none). */
+  missingBrand: number;
+  /** Warning: no popularity score. */
+  missingPopularityScore: number;
+}
+
+/** How many offending product ids each count keeps as examples. */
+export const SAMPLES_PER_COUNT = 5;
+
+function emptyCounts(): ValidationCounts {
+  return {
+    notAnObject: 0,
+    missingProductId: 0,
+    duplicateProductId: 0,
+    missingPrice: 0,
+    nonNumericPrice: 0,
+    negativePrice: 0,
+    nonNumericPopularityScore: 0,
+    missingCategory: 0,
+    unknownCategory: 0,
+    missingBrand: 0,
+    missingPopularityScore: 0,
+  };
+}
+
+function absent(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+/**
+ * Checks every product of a snapshot against the platform's contract and
+ * counts what is wrong, field by field. It never changes the data: the lake
+ * keeps the pages as received; the counts go into the manifest.
+ */
+export class ProductValidator {
+  readonly counts = emptyCounts();
+  readonly samples: Partial<Record<keyof ValidationCounts, string[]>> = {};
+  products = 0;
+  rejected = 0;
+  private readonly ids = new Set<string>();
+  private readonly names: Record<ProductField, string>;
+
+  constructor(fieldMap: Readonly<Record<string, string>>) {
+    this.names = Object.fromEntries(PRODUCT_FIELDS.map((f) => [f, fieldMap[f] ?? f])) as Record<ProductField, string>;
+  }
+
+  /** Checks one page's items. */
+  check(items: readonly unknown[]): void {
+    for (const item of items) this.checkOne(item);
+  }
+
+  private note(key: keyof ValidationCounts, id: string): void {
+    this.counts[key] += 1;
+    const list = (this.samples[key] ??= []);
+    if (list.length < SAMPLES_PER_COUNT) list.push(id);
+  }
+
+  private checkOne(item: unknown): void {
+    this.products += 1;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      this.note('notAnObject', `#${this.products}`);
+      this.rejected += 1;
+      return;
+    }
+    const n = this.names;
+    let rejected = false;
+    const rawId = readField(item, n.product_id);
+    const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : '';
+    const label = id === '' ? `#${this.products}` : id;
+    if (absent(rawId) || id === '') {
+      this.note('missingProductId', label);
+      rejected = true;
+    } else if (this.ids.has(id)) {
+      this.note('duplicateProductId', label);
+      rejected = true;
+    } else {
+      this.ids.add(id);
+    }
+    const price = readField(item, n.price);
+    if (price === undefined || price === null) {
+      this.note('missingPrice', label);
+      rejected = true;
+    } else if (typeof price !== 'number' || !Number.isFinite(price)) {
+      this.note('nonNumericPrice', label);
+      rejected = true;
+    } else if (price < 0) {
+      this.note('negativePrice', label);
+      rejected = true;
+    }
+    const popularity = readField(item, n.popularity_score);
+    if (popularity === undefined || popularity === null) this.note('missingPopularityScore', label);
+    else if (typeof popularity !== 'number' || !Number.isFinite(popularity)) {
+      this.note('nonNumericPopularityScore', label);
+      rejected = true;
+    }
+    const category = readField(item, n.category);
+    if (absent(category)) this.note('missingCategory', label);
+    else if (typeof category !== 'string' || !KNOWN_CATEGORIES.has(category)) this.note('unknownCategory', label);
+    if (absent(readField(item, n.brand))) this.note('missingBrand', label);
+    if (rejected) this.rejected += 1;
+  }
+
+  /** The manifest's `validation` block. */
+  summary(): Record<string, unknown> {
+    return {
+      products: this.products,
+      rejected: this.rejected,
+      fields: { ...this.counts },
+      samples: Object.fromEntries(Object.entries(this.samples).map(([k, v]) => [k, [...v]])),
+      fieldMap: { ...this.names },
+    };
+  }
+}

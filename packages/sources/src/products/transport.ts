@@ -1,0 +1,108 @@
+import http from 'node:http';
+import https from 'node:https';
+import fetch, { FetchError } from 'node-fetch';
+
+/**
+ * Largest page body accepted; a bigger one fails the request (and is retried
+ * like any malformed body).
+ * @defaultValue 64 MiB
+ */
+export const MAX_PAGE_BYTES = 64 * 1024 * 1024;
+
+/** One HTTP answer, body read in full. */
+export interface HttpAnswer {
+  status: number;
+  headers: { get(name: string): string | null };
+  body: Buffer;
+}
+
+/**
+ * Thrown when no HTTP answer came: `timeout` (our per-request limit),
+ * `network` (refused, reset, cut short), or `aborted` (the job was told to stop).
+ */
+export class TransportFailure extends Error {
+  override readonly name = 'TransportFailure';
+  constructor(
+    readonly kind: 'timeout' | 'network' | 'aborted',
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TransportOptions {
+  /** Per-request limit, headers and body together. */
+  timeoutMs: number;
+  /** Sockets kept per host (the page concurrency). */
+  maxSockets: number;
+  /** Sent as `Authorization: Bearer …`; never logged. */
+  token: string | undefined;
+}
+
+const USER_AGENT = 'recomart-ingest/0.1 (+products source)';
+
+/** node-fetch's "request to <url> failed, reason: x" → "x": the URL is shown elsewhere, without secrets. */
+function reasonOf(err: FetchError): string {
+  return err.message.replace(/^request to \S+ failed, reason:\s*/, '').replace(/^Invalid response body while trying to fetch \S+:\s*/, 'invalid response body: ');
+}
+
+/**
+ * GET over node-fetch with keep-alive agents: connections are reused across
+ * pages, each request has its own timeout, and the caller's signal aborts it.
+ * Call `close()` when the snapshot is done so no socket outlives it.
+ */
+export class HttpTransport {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly options: TransportOptions) {
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
+    this.headers = { accept: 'application/json', 'user-agent': USER_AGENT };
+    if (options.token !== undefined) this.headers.authorization = `Bearer ${options.token}`;
+  }
+
+  async get(url: string, signal: AbortSignal): Promise<HttpAnswer> {
+    if (signal.aborted) throw new TransportFailure('aborted', 'aborted before the request');
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const onAbort = () => controller.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await fetch(url, {
+        headers: this.headers,
+        agent: (u: URL) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
+        signal: controller.signal,
+        size: MAX_PAGE_BYTES,
+        follow: 5,
+      });
+      const body = Buffer.from(await res.arrayBuffer());
+      return { status: res.status, headers: res.headers, body };
+    } catch (err) {
+      if (timedOut) throw new TransportFailure('timeout', `timed out after ${this.options.timeoutMs} ms`, 'ETIMEDOUT');
+      if (signal.aborted) throw new TransportFailure('aborted', 'aborted');
+      if (err instanceof FetchError) {
+        const code = err.code ?? err.type;
+        const reason = reasonOf(err);
+        throw new TransportFailure('network', code && !reason.includes(code) ? `${code}: ${reason}` : reason, code);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Destroys every pooled socket. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}

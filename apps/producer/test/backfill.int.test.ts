@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { openLake } from '@recomart/lake';
+import { createIngestQueues, type IngestQueue } from '@recomart/queue';
+import { backfillCommand, enqueueCommand, enqueuePartitions } from '@recomart/producer';
+import type { SourceName } from '@recomart/jobs';
+import { captureIo } from '../../../test/helpers/capture-io.js';
+import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
+
+describe('backfill and enqueue', () => {
+  let t: TestEnv;
+  let redis: Redis;
+  let queues: Map<SourceName, IngestQueue>;
+
+  beforeAll(async () => {
+    t = makeTestEnv('backfill', { BACKFILL_MAX_DAYS: '100' });
+    redis = new Redis(t.config.redisUrl);
+    queues = createIngestQueues(redis, t.config);
+    const lake = openLake({ dataDir: t.dataDir });
+    const s = await lake.begin({ source: 'clickstream', date: '2025-03-02', runId: 'seed', jobId: 'seed', attempt: 1 });
+    await s.writeFile('a.csv', 'seed', 'user_id,product_id,event_type,timestamp,device\n');
+    await s.commit({ records: 0, rejected: 0, validation: {} });
+  });
+  afterAll(async () => {
+    await Promise.all([...queues.values()].map((q) => q.close()));
+    await dropPrefix(redis, t.prefix);
+    redis.disconnect();
+    t.cleanup();
+  });
+
+  it('--dry-run says what would happen and enqueues nothing', async () => {
+    const io = captureIo(t.env);
+    expect(await backfillCommand.run(['--source', 'all', '--from', '2025-03-01', '--to', '2025-03-05', '--dry-run', '--json'], io)).toBe(0);
+    const summary = JSON.parse(io.out()) as { added: string[]; inLake: unknown[] };
+    expect(summary.added).toHaveLength(9);
+    expect(summary.inLake).toEqual([{ source: 'clickstream', date: '2025-03-02' }]);
+    expect(io.err()).toContain('would enqueue 9 new · 0 already queued · 1 already in the lake');
+    expect(await queues.get('clickstream')?.count()).toBe(0);
+  });
+
+  it('enqueues each partition once, skipping what the lake has', async () => {
+    const io = captureIo(t.env);
+    expect(await backfillCommand.run(['--source', 'all', '--from', '2025-03-01', '--to', '2025-03-05'], io)).toBe(0);
+    expect(io.err()).toContain('enqueued 9 new · 0 already queued · 1 already in the lake');
+    const again = captureIo(t.env);
+    expect(await backfillCommand.run(['--source', 'clickstream', '--from', '2025-03-01', '--to', '2025-03-06'], again)).toBe(0);
+    expect(again.err()).toContain('enqueued 1 new · 4 already queued · 1 already in the lake');
+    const waiting = await queues.get('clickstream')?.getWaiting();
+    expect(waiting?.map((j) => j.id).sort()).toEqual(['2025-03-01', '2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06'].map((d) => `clickstream__${d}`));
+    expect(waiting?.[0]?.data.trigger).toBe('backfill');
+  });
+
+  it('--reprocess enqueues partitions the lake has, under a distinct job id', async () => {
+    const lake = openLake({ dataDir: t.dataDir });
+    const summary = await enqueuePartitions(queues, lake, [{ source: 'clickstream', date: '2025-03-02' }], { trigger: 'manual', reprocess: true });
+    expect(summary.added).toHaveLength(1);
+    expect(summary.added[0]).toMatch(/^clickstream__2025-03-02__r[a-z0-9]+$/);
+  });
+
+  it('100 concurrent enqueues of one partition make one job', async () => {
+    const lake = openLake({ dataDir: t.dataDir });
+    await Promise.all(Array.from({ length: 100 }, () => enqueuePartitions(queues, lake, [{ source: 'products', date: '2025-04-01' }], { trigger: 'manual' })));
+    const jobs = (await queues.get('products')?.getJobs(['waiting', 'delayed', 'active'])) ?? [];
+    expect(jobs.filter((j) => j.id === 'products__2025-04-01')).toHaveLength(1);
+    expect(jobs.filter((j) => j.data.date === '2025-04-01')).toHaveLength(1);
+  });
+
+  it('refuses bad ranges with exact messages (exit 2 via UsageError)', async () => {
+    const io = captureIo(t.env);
+    await expect(backfillCommand.run(['--source', 'products', '--from', '2025-03-05', '--to', '2025-03-01'], io)).rejects.toThrow('--from 2025-03-05 is after --to 2025-03-01');
+    await expect(backfillCommand.run(['--source', 'products', '--from', '2025-01-01', '--to', '2025-12-31'], io)).rejects.toThrow(
+      'the range 2025-01-01..2025-12-31 has 365 days, more than the limit of 100 (BACKFILL_MAX_DAYS)',
+    );
+    await expect(enqueueCommand.run(['--source', 'products'], io)).rejects.toThrow('--date is required (YYYY-MM-DD)');
+  });
+});

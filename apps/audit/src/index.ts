@@ -1,20 +1,6 @@
-import type { Command } from '@recomart/command';
-
-export const auditSinkCommand: Command = {
-  name: 'audit-sink',
-  summary: 'audit-sink (not built yet)',
-  help: 'Usage: recomart audit-sink\n\nNot built yet.',
-  run: async (_argv, io) => {
-    io.stderr.write('recomart audit-sink: not built yet\n');
-    return 1;
-  },
-};
-export const auditQueryCommand: Command = {
-  name: 'audit',
-  summary: 'audit (not built yet)',
-  help: 'Usage: recomart audit\n\nNot built yet.',
-  run: async (_argv, io) => {
-    io.stderr.write('recomart audit: not built yet\n');
-    return 1;
-  },
-};
+export { auditSinkCommand } from './audit-sink-command.js';
+export { auditQueryCommand, parseSince } from './audit-query-command.js';
+export { startAuditSink, queueEventsStreamKey, type AuditSink, type AuditSinkOptions } from './audit-sink.js';
+export { readAuditLog, type AuditQuery, type AuditReadResult } from './audit-log-reader.js';
+export { formatTimeline, describeEvent } from './audit-timeline.js';
+export { auditLogDir, checkpointPath, dayFileOf } from './audit-log-paths.js';

@@ -34,6 +34,7 @@ export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer'): Pr
     prefix: config.queuePrefix,
     defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
   });
+  tickQueue.on('error', () => undefined); // connection errors are reported by the failing command
   const lake = openLake({ dataDir: config.dataDir });
   return {
     config,

@@ -23,18 +23,27 @@ export interface IngestJobResult {
  * The queue of one source, under QUEUE_PREFIX, with the default ingest job
  * options and an events stream long enough that the audit sink reads every event.
  */
-export function createIngestQueue(source: SourceName, connection: Redis, config: Config): IngestQueue {
-  return new Queue<IngestPayload, IngestJobResult>(queueName(source), {
+export function createIngestQueue(source: SourceName, connection: Redis, config: Config, onError?: (err: Error) => void): IngestQueue {
+  const queue = new Queue<IngestPayload, IngestJobResult>(queueName(source), {
     connection,
     prefix: config.queuePrefix,
     defaultJobOptions: ingestJobOptions(config),
     streams: { events: { maxLen: config.audit.streamMaxLen } },
   });
+  // Connection errors surface on the connection's owner (which logs them and
+  // reconnects); without a listener an 'error' event would crash the process.
+  queue.on('error', onError ?? (() => undefined));
+  return queue;
 }
 
 /** One queue per source. */
-export function createIngestQueues(connection: Redis, config: Config, sources: readonly SourceName[] = SOURCES): Map<SourceName, IngestQueue> {
-  return new Map(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
+export function createIngestQueues(
+  connection: Redis,
+  config: Config,
+  sources: readonly SourceName[] = SOURCES,
+  onError?: (err: Error) => void,
+): Map<SourceName, IngestQueue> {
+  return new Map(sources.map((s) => [s, createIngestQueue(s, connection, config, onError)]));
 }
 
 /** Lifecycle events of one source's queue (a blocking connection of its own). */

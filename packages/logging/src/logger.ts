@@ -3,20 +3,12 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 export type { Logger } from 'pino';
 
 /** Object paths whose values never reach a log line, whatever their content. */
-export const REDACT_PATHS = [
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  'apiToken',
-  '*.apiToken',
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'secrets',
-  '*.secrets',
-] as const;
+export const REDACT_PATHS = ['password', 'token', 'apiToken', 'authorization', 'secrets', 'cookie'].flatMap((key) => [
+  key,
+  `*.${key}`,
+  `*.*.${key}`,
+  `*.*.*.${key}`,
+]);
 
 /** `scheme://user:password@host` → `scheme://[REDACTED]@host`, anywhere in a line. */
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@"]*:[^\s/@"]*@/gi;
@@ -58,7 +50,7 @@ export function createLogger(options: RootLoggerOptions): Logger {
     level: options.level ?? 'info',
     base: { app: options.app, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: [...REDACT_PATHS], censor: '[REDACTED]' },
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     hooks: {
       streamWrite: (line: string) => scrubLine(line, secrets),
     },

@@ -26,6 +26,7 @@ export interface Config {
     readonly maxRowBytes: number;
     readonly maxRejectRatio: number;
     readonly timestampToleranceMs: number;
+    readonly timeoutMs: number;
   };
   readonly products: {
     readonly apiUrl: string;
@@ -152,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRowBytes: x.CLICKSTREAM_MAX_ROW_BYTES,
       maxRejectRatio: x.CLICKSTREAM_MAX_REJECT_RATIO,
       timestampToleranceMs: x.CLICKSTREAM_TIMESTAMP_TOLERANCE_MS,
+      timeoutMs: x.CLICKSTREAM_TIMEOUT_MS,
     },
     products: {
       apiUrl: x.PRODUCTS_API_URL,

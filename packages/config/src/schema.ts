@@ -75,6 +75,11 @@ export const variables = {
     0,
     DAY,
   ),
+  CLICKSTREAM_TIMEOUT_MS: integer(
+    { name: 'CLICKSTREAM_TIMEOUT_MS', defaultValue: '30000', doc: 'Download (`CLICKSTREAM_URL_TEMPLATE`): longest wait for the response headers and between two body chunks.' },
+    1,
+    10 * MINUTE,
+  ),
 
   PRODUCTS_API_URL: url(
     { name: 'PRODUCTS_API_URL', defaultValue: 'http://127.0.0.1:4010/products', doc: 'The product catalogue endpoint. Credentials in it are redacted from logs.' },

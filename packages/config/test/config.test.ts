@@ -53,6 +53,7 @@ describe('loadConfig', () => {
     ["CLICKSTREAM_MAX_ROW_BYTES", "10", 'CLICKSTREAM_MAX_ROW_BYTES must be an integer >= 64, got "10"'],
     ["CLICKSTREAM_MAX_REJECT_RATIO", "1.5", 'CLICKSTREAM_MAX_REJECT_RATIO must be a number from 0 to 1, got "1.5"'],
     ["CLICKSTREAM_TIMESTAMP_TOLERANCE_MS", "soon", 'CLICKSTREAM_TIMESTAMP_TOLERANCE_MS must be an integer from 0 to 86400000, got "soon"'],
+    ["CLICKSTREAM_TIMEOUT_MS", "0", 'CLICKSTREAM_TIMEOUT_MS must be an integer from 1 to 600000, got "0"'],
     ["PRODUCTS_API_URL", "redis://x", 'PRODUCTS_API_URL must be an http:// or https:// URL, got "redis://x"'],
     ["PRODUCTS_PAGINATION", "scroll", 'PRODUCTS_PAGINATION must be one of offset, page, cursor, link, got "scroll"'],
     ["PRODUCTS_PAGE_SIZE", "0", 'PRODUCTS_PAGE_SIZE must be an integer from 1 to 10000, got "0"'],

@@ -41,6 +41,8 @@ export interface ProcessorDeps {
   /** Hands the whole queue back to BullMQ's limiter for `ms` (shared by all workers). */
   rateLimit?: (ms: number) => Promise<void>;
   metrics?: ProcessorMetrics;
+  /** Per-source request budgets shared by all workers (e.g. the product API's rate). */
+  budgets?: Partial<Record<SourceName, { take(signal?: AbortSignal): Promise<void> }>>;
   /** Fired when the worker must stop (shutdown grace expired). */
   shutdownSignal?: AbortSignal;
   now?: () => number;
@@ -123,6 +125,7 @@ export function createIngestProcessor(deps: ProcessorDeps) {
         logger: log,
         signal: controller.signal,
         progress,
+        ...(deps.budgets?.[source] ? { requestBudget: deps.budgets[source] } : {}),
       });
       const durationMs = now() - started;
       await job.updateProgress({ ...latest, done: true }).catch(() => undefined);

@@ -10,6 +10,8 @@ import {
   createWorkerConnection,
   guardRedis,
   ingestBackoff,
+  RedisRequestBudget,
+  requestBudgetKey,
   INGEST_BACKOFF,
   type IngestJobResult,
   type IngestQueue,
@@ -79,6 +81,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       })),
     ),
   );
+  const budgets =
+    config.products.rateLimitPerSecond > 0
+      ? { products: new RedisRequestBudget(connection, requestBudgetKey(config.queuePrefix, 'products'), config.products.rateLimitPerSecond) }
+      : undefined;
   const shutdown = new AbortController();
   const workers = new Map<SourceName, Worker<IngestPayload, IngestJobResult>>();
 
@@ -93,6 +99,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       worker: identity,
       metrics,
       shutdownSignal: shutdown.signal,
+      ...(budgets ? { budgets } : {}),
       rateLimit: (ms) => queue.rateLimit(ms),
     });
     const worker = new Worker<IngestPayload, IngestJobResult>(queueName(source), (job) => processor(job), {

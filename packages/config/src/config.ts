@@ -49,6 +49,8 @@ export interface Config {
     readonly retryBaseMs: number;
     readonly maxRetryAfterMs: number;
     readonly inlineWaitMs: number;
+    /** Shared requests/s budget; 0 = none. */
+    readonly rateLimitPerSecond: number;
   };
   readonly jobs: {
     readonly attempts: number;
@@ -176,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: x.PRODUCTS_RETRY_BASE_MS,
       maxRetryAfterMs: x.PRODUCTS_MAX_RETRY_AFTER_MS,
       inlineWaitMs: x.PRODUCTS_INLINE_WAIT_MS,
+      rateLimitPerSecond: x.PRODUCTS_RATE_LIMIT,
     },
     jobs: {
       attempts: x.JOB_ATTEMPTS,

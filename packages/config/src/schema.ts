@@ -111,6 +111,12 @@ export const variables = {
   PRODUCTS_MAX_RETRY_AFTER_MS: integer({ name: 'PRODUCTS_MAX_RETRY_AFTER_MS', defaultValue: '60000', doc: 'Cap on an honoured `Retry-After`.' }, 0, DAY),
   PRODUCTS_INLINE_WAIT_MS: integer({ name: 'PRODUCTS_INLINE_WAIT_MS', defaultValue: '2000', doc: 'A `Retry-After` up to this is waited out in the job; longer hands the job back to the queue\'s shared rate limiter.' }, 0, MINUTE),
 
+  PRODUCTS_RATE_LIMIT: integer(
+    { name: 'PRODUCTS_RATE_LIMIT', defaultValue: '0', doc: 'Requests a second to the product API shared by ALL workers through Redis; 0 = no shared budget.' },
+    0,
+    100_000,
+  ),
+
   JOB_ATTEMPTS: integer({ name: 'JOB_ATTEMPTS', defaultValue: '8', doc: 'Attempts per ingest job.' }, 1, 1000),
   JOB_BACKOFF_MS: integer({ name: 'JOB_BACKOFF_MS', defaultValue: '30000', doc: 'Base of the exponential backoff with jitter between attempts.' }, 0, DAY),
   JOB_KEEP_COMPLETED_AGE_S: integer({ name: 'JOB_KEEP_COMPLETED_AGE_S', defaultValue: String(7 * 24 * 3600), doc: 'Completed jobs are removed after this many seconds…' }, 1),

@@ -72,6 +72,7 @@ describe('loadConfig', () => {
     ["PRODUCTS_RETRY_BASE_MS", "x", 'PRODUCTS_RETRY_BASE_MS must be an integer from 0 to 60000, got "x"'],
     ["PRODUCTS_MAX_RETRY_AFTER_MS", "-5", 'PRODUCTS_MAX_RETRY_AFTER_MS must be an integer from 0 to 86400000, got "-5"'],
     ["PRODUCTS_INLINE_WAIT_MS", "9999999", 'PRODUCTS_INLINE_WAIT_MS must be an integer from 0 to 60000, got "9999999"'],
+    ["PRODUCTS_RATE_LIMIT", "fast", 'PRODUCTS_RATE_LIMIT must be an integer from 0 to 100000, got "fast"'],
     ["JOB_ATTEMPTS", "eight", 'JOB_ATTEMPTS must be an integer from 1 to 1000, got "eight"'],
     ["JOB_BACKOFF_MS", "1e3", 'JOB_BACKOFF_MS must be an integer from 0 to 86400000, got "1e3"'],
     ["JOB_KEEP_COMPLETED_AGE_S", "0", 'JOB_KEEP_COMPLETED_AGE_S must be an integer >= 1, got "0"'],

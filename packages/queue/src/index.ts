@@ -16,3 +16,4 @@ export {
   type IngestJobResult,
 } from './queues.js';
 export { AuditEmitter, auditStreamKey, AUDIT_STREAM_FIELD, type AuditEventInput } from './audit-stream.js';
+export { RedisRequestBudget, requestBudgetKey, type RequestBudget } from './rate-budget.js';

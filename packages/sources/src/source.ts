@@ -32,6 +32,11 @@ export interface SourceContext {
   /** Aborted when the job must stop (shutdown); sources stop streaming promptly. */
   signal: AbortSignal;
   progress(p: SourceProgress): void;
+  /**
+   * A request budget shared by every worker (through Redis); a source that
+   * calls an API takes one unit before each request. Absent = no shared limit.
+   */
+  requestBudget?: { take(signal?: AbortSignal): Promise<void> };
 }
 
 /** What a run committed (or found unchanged). */

@@ -1,13 +1,12 @@
 import type { SourceName } from '@recomart/jobs';
-import type { Source, SourceContext } from './source.js';
+import type { Source } from './source.js';
+import { clickstreamSource } from './clickstream/index.js';
 import { productsSource } from './products/index.js';
 
 /**
  * Source name → source function. Filled in as the sources land.
  */
 export const sourceRegistry: Readonly<Record<SourceName, Source>> = {
-  clickstream: async (ctx: SourceContext) => {
-    throw new Error(`clickstream source not built yet (${ctx.date})`);
-  },
+  clickstream: clickstreamSource,
   products: productsSource,
 };

@@ -1,1 +1,10 @@
-export {};
+export { clickstreamSource } from './clickstream-source.js';
+export { COLUMNS, CONTRACT_HEADER, EVENT_TYPES, REJECT_REASONS, rejectMessages, type Column, type EventType, type RejectReason } from './contract.js';
+export { DayWindow } from './day-window.js';
+export { expandUrlTemplate } from './download.js';
+export { ingestFile, type ClickstreamFile, type FileReport } from './file-ingest.js';
+export { landingFolder, listLandingFiles } from './landing-files.js';
+export { LineIndex } from './line-index.js';
+export { createRecordParser, type RawRecord, type RecordHandlers } from './record-parser.js';
+export { RejectedRows, type RejectedRow } from './rejected-rows.js';
+export { RowValidator, type ValidationSummary } from './row-validator.js';

@@ -1,0 +1,121 @@
+import { dateStartMs } from '@recomart/jobs';
+
+const DAY_MS = 86_400_000;
+const CYCLE_DAYS = 146_097;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/;
+const EPOCH_MS_RE = /^\d{1,16}$/;
+const COLON = 58;
+const DOT = 46;
+const ZULU = 90;
+
+/** Two ASCII digits at `i` as a number, or 100 when either is not a digit. */
+function twoDigits(b: Uint8Array, i: number): number {
+  const hi = (b[i] as number) - 48;
+  const lo = (b[i + 1] as number) - 48;
+  if (hi >>> 0 > 9 || lo >>> 0 > 9) return 100;
+  return hi * 10 + lo;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * The instants a partition day accepts: `[midnight - tolerance, next midnight + tolerance)`
+ * in UTC, and the two ways of reading a timestamp: a fast check on raw bytes for
+ * the common shapes (`YYYY-MM-DDTHH:MM:SS[.sss]Z` on the day itself, 13-digit epoch
+ * milliseconds) and a strict full parser for everything else.
+ */
+export class DayWindow {
+  /** Midnight UTC of the day, epoch ms. */
+  readonly start: number;
+  /** First instant accepted (start - tolerance). */
+  readonly min: number;
+  /** First instant no longer accepted (next midnight + tolerance). */
+  readonly max: number;
+  /** `YYYY-MM-DDT` of the day, as bytes. */
+  private readonly prefix: Uint8Array;
+
+  constructor(
+    readonly date: string,
+    readonly toleranceMs: number,
+  ) {
+    this.start = dateStartMs(date);
+    this.min = this.start - toleranceMs;
+    this.max = this.start + DAY_MS + toleranceMs;
+    this.prefix = Buffer.from(`${date}T`, 'latin1');
+  }
+
+  /**
+   * The instant of a timestamp in its common shapes, when it is inside the
+   * window; NaN otherwise (then `parse` decides). No allocation, no Date.
+   */
+  fast(b: Uint8Array): number {
+    const n = b.length;
+    if (n === 24 || n === 20) {
+      const p = this.prefix;
+      for (let i = 0; i < 11; i++) if (b[i] !== p[i]) return NaN;
+      if (b[13] !== COLON || b[16] !== COLON || b[n - 1] !== ZULU) return NaN;
+      const h = twoDigits(b, 11);
+      const m = twoDigits(b, 14);
+      const s = twoDigits(b, 17);
+      if (h > 23 || m > 59 || s > 59) return NaN;
+      let ms = 0;
+      if (n === 24) {
+        if (b[19] !== DOT) return NaN;
+        const a = (b[20] as number) - 48;
+        const c = twoDigits(b, 21);
+        if (a >>> 0 > 9 || c > 99) return NaN;
+        ms = a * 100 + c;
+      }
+      return this.start + ((h * 60 + m) * 60 + s) * 1000 + ms;
+    }
+    if (n === 13) {
+      let v = 0;
+      for (let i = 0; i < 13; i++) {
+        const d = (b[i] as number) - 48;
+        if (d >>> 0 > 9) return NaN;
+        v = v * 10 + d;
+      }
+      return v >= this.min && v < this.max ? v : NaN;
+    }
+    return NaN;
+  }
+
+  /**
+   * Strictly parses ISO-8601 with a zone (`Z`, `±hh`, `±hhmm`, `±hh:mm`;
+   * seconds and up to 9 fraction digits optional) or epoch milliseconds.
+   * @returns epoch ms, or NaN when the text is neither.
+   */
+  parse(text: string): number {
+    if (EPOCH_MS_RE.test(text)) return Number(text);
+    const m = ISO_RE.exec(text);
+    if (!m) return NaN;
+    const year = Number(m[1]);
+    const month = Number(m[2]);
+    const day = Number(m[3]);
+    const hour = Number(m[4]);
+    const minute = Number(m[5]);
+    const second = m[6] === undefined ? 0 : Number(m[6]);
+    const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
+    if (hour > 23 || minute > 59 || second > 59) return NaN;
+    const zone = m[8] as string;
+    let offsetMin = 0;
+    if (zone !== 'Z') {
+      const digits = zone.slice(1).replace(':', '');
+      const oh = Number(digits.slice(0, 2));
+      const om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+      if (oh > 23 || om > 59) return NaN;
+      offsetMin = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
+    }
+    // Date.UTC reads years 0-99 as 1900-1999; shift by one 400-year Gregorian cycle (146097 days) instead.
+    const shift = year < 100 ? 400 : 0;
+    return Date.UTC(year + shift, month - 1, day, hour, minute, second, ms) - shift * CYCLE_DAYS * DAY_MS - offsetMin * 60_000;
+  }
+
+  /** Whether an instant is inside the window. */
+  contains(ms: number): boolean {
+    return ms >= this.min && ms < this.max;
+  }
+}

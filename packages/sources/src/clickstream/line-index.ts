@@ -1,0 +1,183 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+interface Slice {
+  readonly buf: Buffer;
+  /** Offset of buf[0] in the stream (after the BOM). */
+  readonly start: number;
+  /** 1-based line number of buf[0]. */
+  readonly line: number;
+}
+
+/** Checks the first bytes of a stream; returns an error to fail it, or undefined. */
+export type HeadInspector = (head: Buffer) => Error | undefined;
+
+/**
+ * The stage in front of csv-parser, on the (decompressed) CSV text. It strips a
+ * UTF-8 BOM, lets the caller inspect the first bytes, counts lines, and keeps
+ * the recent bytes (from the oldest record still unprocessed to the head) so a
+ * rejected record's original text and line number can be recovered from
+ * csv-parser's byte offsets. Memory stays bounded: the caller `release`s what
+ * it has processed.
+ *
+ * Chunks that contain a quote are handed on as copies: csv-parser unescapes
+ * `""` in place in the buffer it parses, and the kept bytes must stay original.
+ */
+export class LineIndex extends Transform {
+  private slices: Slice[] = [];
+  private offset = 0;
+  private line = 1;
+  private head: Buffer | undefined = Buffer.alloc(0);
+  private endsWithLf = false;
+
+  constructor(private readonly inspect?: HeadInspector) {
+    super({ readableHighWaterMark: 4, writableHighWaterMark: 4, readableObjectMode: true, writableObjectMode: true });
+  }
+
+  /** Bytes passed on so far (after the BOM). */
+  get bytes(): number {
+    return this.offset;
+  }
+
+  /** The line number at the head (the line being read). */
+  get currentLine(): number {
+    return this.line;
+  }
+
+  /** Lines seen so far; a last line without a line ending counts. */
+  get lines(): number {
+    return this.offset === 0 ? 0 : this.endsWithLf ? this.line - 1 : this.line;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.head !== undefined) {
+      const head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
+      if (head.length < BOM.length) {
+        this.head = head;
+        cb();
+        return;
+      }
+      this.head = undefined;
+      const err = this.begin(head);
+      if (err) return cb(err);
+      cb();
+      return;
+    }
+    this.add(chunk);
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.head !== undefined && this.head.length > 0) {
+      const head = this.head;
+      this.head = undefined;
+      const err = this.begin(head);
+      if (err) return cb(err);
+    }
+    cb();
+  }
+
+  private begin(head: Buffer): Error | undefined {
+    const body = head[0] === BOM[0] && head[1] === BOM[1] && head[2] === BOM[2] ? head.subarray(BOM.length) : head;
+    const err = this.inspect?.(body);
+    if (err) return err;
+    this.add(body);
+    return undefined;
+  }
+
+  private add(buf: Buffer): void {
+    if (buf.length === 0) return;
+    this.slices.push({ buf, start: this.offset, line: this.line });
+    let n = 0;
+    let i = buf.indexOf(LF);
+    while (i !== -1) {
+      n++;
+      i = buf.indexOf(LF, i + 1);
+    }
+    this.offset += buf.length;
+    this.line += n;
+    this.endsWithLf = buf[buf.length - 1] === LF;
+    this.push(buf.indexOf(QUOTE) === -1 ? buf : Buffer.from(buf));
+  }
+
+  /** Forgets the bytes before `offset` (a processed record's start). */
+  release(offset: number): void {
+    const s = this.slices;
+    let drop = 0;
+    while (drop < s.length - 1 && (s[drop] as Slice).start + (s[drop] as Slice).buf.length <= offset) drop++;
+    if (drop > 0) this.slices = s.slice(drop);
+  }
+
+  /** The 1-based line number at a stream offset that is still kept. */
+  lineAt(offset: number): number {
+    for (const s of this.slices) {
+      if (offset < s.start + s.buf.length || s === this.slices[this.slices.length - 1]) {
+        let line = s.line;
+        const end = Math.min(offset - s.start, s.buf.length);
+        for (let i = 0; i < end; i++) if (s.buf[i] === LF) line++;
+        return line;
+      }
+    }
+    return this.line;
+  }
+
+  /** Kept bytes from `from` (a record's start) to the end of what was seen. */
+  tail(from: number): Buffer {
+    const parts: Buffer[] = [];
+    for (const s of this.slices) {
+      const end = s.start + s.buf.length;
+      if (end <= from) continue;
+      parts.push(s.buf.subarray(Math.max(0, from - s.start)));
+    }
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  }
+
+  /**
+   * The original text of the record starting at `from`, without its line
+   * ending: up to the first LF outside quotes (quote parity, as csv-parser
+   * reads it).
+   */
+  recordAt(from: number): string {
+    const bytes = this.tail(from);
+    let quoted = false;
+    let end = bytes.length;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i];
+      if (c === QUOTE) quoted = !quoted;
+      else if (c === LF && !quoted) {
+        end = i;
+        break;
+      }
+    }
+    if (end > 0 && bytes[end - 1] === CR) end--;
+    return bytes.toString('utf8', 0, end);
+  }
+
+  /** Whether the bytes from `from` to the end hold an odd number of quotes (a quote left open). */
+  openQuoteFrom(from: number): boolean {
+    const bytes = this.tail(from);
+    let n = 0;
+    let i = bytes.indexOf(QUOTE);
+    while (i !== -1) {
+      n++;
+      i = bytes.indexOf(QUOTE, i + 1);
+    }
+    return n % 2 === 1;
+  }
+
+  /** The offset just after the record starting at `from` (after its LF), or the end of what was seen. */
+  recordEnd(from: number): number {
+    const bytes = this.tail(from);
+    let quoted = false;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i];
+      if (c === QUOTE) quoted = !quoted;
+      else if (c === LF && !quoted) return from + i + 1;
+    }
+    return from + bytes.length;
+  }
+}

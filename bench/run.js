@@ -1,0 +1,83 @@
+// `npm run bench`: every benchmark the issues define, on generated data, each
+// figure beside its peer measured in the same run. Writes
+// bench/results/latest.json and bench/results/latest.md.
+//   node bench/run.js [--quick] [--only clickstream,products,backfill] [--skip-1gb]
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'skip-1gb': { type: 'boolean' } } });
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const quick = values.quick === true;
+const want = (name) => !only || only.has(name);
+
+const results = {
+  startedAt: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  quick,
+};
+const fmt = (n, d = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n));
+const rows = [];
+
+async function section(name, file, fn) {
+  if (!want(name)) return;
+  if (!existsSync(path.join(here, file))) {
+    results[name] = { skipped: `${file} not present` };
+    return;
+  }
+  process.stderr.write(`bench: ${name}…\n`);
+  const mod = await import(`./${file}`);
+  try {
+    results[name] = await fn(mod);
+  } catch (err) {
+    results[name] = { error: err instanceof Error ? err.message : String(err) };
+    process.exitCode = 1;
+  }
+}
+
+await section('clickstream', 'clickstream.js', (m) => m.runClickstreamBench({ rows: quick ? 200_000 : 1_000_000, skip1gb: values['skip-1gb'] === true || quick }));
+await section('products', 'products.js', (m) => m.runProductsBench({ products: quick ? 20_000 : 100_000, pageSize: 100 }));
+await section('backfill', 'backfill.js', (m) => m.runBackfillBench({ days: quick ? 60 : 365 }));
+results.finishedAt = new Date().toISOString();
+
+// The Markdown table: each figure with its peer and the ratio.
+const c = results.clickstream;
+if (c && !c.error && !c.skipped) {
+  const ours = c.ours ?? c.ingest;
+  const parser = c.csvParser ?? c.parseOnly;
+  const py = c.python ?? c.pythonCsv;
+  rows.push(['clickstream ingest (copy+hash+validate+quarantine+manifest)', `${fmt(ours?.rowsPerSecond)} rows/s`, `csv-parser parse-only ${fmt(parser?.rowsPerSecond)} rows/s`, `${fmt(ours?.rowsPerSecond / parser?.rowsPerSecond, 2)}× (target ≥ 0.8×)`]);
+  if (py) rows.push(['clickstream ingest vs Python csv copy', `${fmt(ours?.rowsPerSecond)} rows/s`, `python3 csv ${fmt(py?.rowsPerSecond)} rows/s`, `${fmt(ours?.rowsPerSecond / py?.rowsPerSecond, 2)}×`]);
+  if (ours?.peakRssMb !== undefined) rows.push(['clickstream ingest peak RSS', `${fmt(ours.peakRssMb)} MB`, '', '']);
+  const big = c.oneGb ?? c.bigFile;
+  if (big && !big.skipped) rows.push(['1 GB file ingest peak RSS', `${fmt(big.peakRssMb)} MB`, 'limit 200 MB', big.peakRssMb < 200 ? 'ok' : 'OVER']);
+}
+const p = results.products;
+if (p && !p.error && !p.skipped) {
+  const ours = p.ours;
+  const naive = p.naive;
+  rows.push(['product snapshot', `${fmt(ours?.productsPerSecond)} products/s · ${fmt(ours?.requestsPerSecond)} req/s`, `naive fetch loop ${fmt(naive?.productsPerSecond)} products/s`, `${fmt(ours?.productsPerSecond / naive?.productsPerSecond, 2)}× (target ≥ 1×)`]);
+}
+const b = results.backfill;
+if (b && !b.error && !b.skipped) {
+  rows.push([`backfill ${b.backfill.one.partitions} small partitions, 1 worker`, `${fmt(b.backfill.one.partitionsPerSecond, 1)} partitions/s`, '', '']);
+  rows.push([`backfill ${b.backfill.two.partitions} small partitions, 2 workers`, `${fmt(b.backfill.two.partitionsPerSecond, 1)} partitions/s`, '1 worker', `${fmt(b.backfill.scaling, 2)}× scaling`]);
+  rows.push(['per-job overhead', `${fmt(b.overhead.oursMsPerJob, 2)} ms/job`, `BullMQ no-op ${fmt(b.overhead.bullmqNoopMsPerJob, 2)} ms/job`, `+${fmt(b.overhead.overheadMsPerJob, 2)} ms/job`]);
+}
+for (const [name, r] of Object.entries(results)) if (r && typeof r === 'object' && (r.error || r.skipped)) rows.push([name, r.error ? `ERROR: ${r.error}` : `skipped: ${r.skipped}`, '', '']);
+
+const md = [
+  `Benchmark run ${results.startedAt} on ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}${quick ? ' (quick)' : ''}.`,
+  '',
+  '| what | ours | peer (same run) | ratio |',
+  '|---|---|---|---|',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+  '',
+].join('\n');
+mkdirSync(path.join(here, 'results'), { recursive: true });
+writeFileSync(path.join(here, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(path.join(here, 'results', 'latest.md'), md);
+process.stdout.write(md);

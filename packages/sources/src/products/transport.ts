@@ -36,7 +36,7 @@ export interface TransportOptions {
   timeoutMs: number;
   /** Sockets kept per host (the page concurrency). */
   maxSockets: number;
-  /** Sent as `Authorization: Bearer …`; never logged. */
+  /** Sent as `Authorization: Bearer …`; never logged. Without it, credentials in the URL go as Basic auth. */
   token: string | undefined;
 }
 
@@ -45,6 +45,19 @@ const USER_AGENT = 'recomart-ingest/0.1 (+products source)';
 /** node-fetch's "request to <url> failed, reason: x" → "x": the URL is shown elsewhere, without secrets. */
 function reasonOf(err: FetchError): string {
   return err.message.replace(/^request to \S+ failed, reason:\s*/, '').replace(/^Invalid response body while trying to fetch \S+:\s*/, 'invalid response body: ');
+}
+
+/**
+ * `http://user:pass@host/…` → the URL without them and a Basic authorization
+ * (fetch refuses URLs with credentials, and the URL is shown in errors).
+ */
+function splitCredentials(url: string): { href: string; authorization: string | undefined } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { href: url, authorization: undefined };
+  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { href: u.href, authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
 }
 
 /**
@@ -75,9 +88,11 @@ export class HttpTransport {
     }, this.options.timeoutMs);
     const onAbort = () => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
+    const { href, authorization } = splitCredentials(url);
+    const headers = authorization && this.headers.authorization === undefined ? { ...this.headers, authorization } : this.headers;
     try {
-      const res = await fetch(url, {
-        headers: this.headers,
+      const res = await fetch(href, {
+        headers,
         agent: (u: URL) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
         signal: controller.signal,
         size: MAX_PAGE_BYTES,

@@ -6,7 +6,11 @@ const conditions = ['source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  // Vitest hands ssr.resolve.conditions to Node as --conditions for every
+  // external module, `require` included: "import" there makes CommonJS
+  // dependencies (express's router → is-promise) load ESM files and break.
+  // Vite adds "import"/"require" and "default" by itself.
+  ssr: { resolve: { conditions: ['source', 'node', 'development|production'], externalConditions: ['source'] } },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,11 +1,4 @@
-import type { Command } from '@recomart/command';
-
-export const boardCommand: Command = {
-  name: 'board',
-  summary: 'board (not built yet)',
-  help: 'Usage: recomart board\n\nNot built yet.',
-  run: async (_argv, io) => {
-    io.stderr.write('recomart board: not built yet\n');
-    return 1;
-  },
-};
+export { boardCommand } from './board-command.js';
+export { startBoard, type StartBoardOptions, type RunningBoard } from './board-server.js';
+export { resolveBoardAccess, type BoardAccess } from './board-access.js';
+export { OPERATOR_ACTIONS } from './operator-actions.js';

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { TransientError, type IngestError } from '@recomart/jobs';
+import { IngestError, TransientError } from '@recomart/jobs';
 import type { LakeFileSystem, WriteHandle } from './file-system.js';
 import { ioFailure } from './lake-errors.js';
 import type { FileSink, ManifestFile } from './types.js';
@@ -57,7 +57,8 @@ class HashingFileWriter extends Writable {
           this.handle = handle;
           callback();
         },
-        (err: unknown) => callback(this.fail(err, 'creating staged file')),
+        // An ingest error here is the session refusing (aborted, failed), not an I/O error.
+        (err: unknown) => callback(err instanceof IngestError ? err : this.fail(err, 'creating staged file')),
       );
   }
 
@@ -132,6 +133,8 @@ export class StagedFile implements FileSink {
   result: ManifestFile | undefined;
   /** Set once it ended without finishing. */
   failure: Error | undefined;
+  /** Why the session stopped it (abort, quarantine, another file's I/O error). */
+  private stopReason: Error | undefined;
 
   constructor(readonly options: StagedFileOptions) {
     const stream = new HashingFileWriter(options);
@@ -149,6 +152,7 @@ export class StagedFile implements FileSink {
         const ioError = stream.ioError;
         const err =
           ioError ??
+          this.stopReason ??
           (stream.errored instanceof Error ? stream.errored : undefined) ??
           new TransientError(`lake: staged file ${JSON.stringify(options.name)} was closed before it was ended`);
         this.failure = err;
@@ -162,8 +166,18 @@ export class StagedFile implements FileSink {
         }
       });
     });
-    // Callers may only watch the stream; a rejection nobody awaits must not crash the process.
+    // `done` is where errors are reported: a caller that only writes (no pipeline, no
+    // 'error' listener) and awaits `done` must not crash the process with an unhandled
+    // 'error' event, nor with a rejection it never awaited.
+    stream.on('error', () => undefined);
     this.done.catch(() => undefined);
+  }
+
+  /** Ends an unfinished file for the session (its `done` rejects with `reason`); no-op once settled. */
+  stop(reason: Error): void {
+    if (!this.pending) return;
+    this.stopReason ??= reason;
+    this.stream.destroy();
   }
 
   /** Whether the stream is still open for writing (neither finished nor closed). */

@@ -180,7 +180,7 @@ export class FsWriteSession implements WriteSession {
 
   private async stopPending(reason: Error): Promise<void> {
     const open = [...this.files.values()].filter((f) => !f.stream.closed);
-    for (const f of open) if (f.pending) f.stream.destroy(reason);
+    for (const f of open) f.stop(reason);
     await Promise.all(open.map((f) => f.closed));
   }
 

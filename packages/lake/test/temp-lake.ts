@@ -1,0 +1,30 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { WriteSessionInit } from '@recomart/lake';
+
+/** A fresh, empty temp folder to use as `$DATA_DIR`; `remove()` deletes it. */
+export async function tempDataDir(prefix = 'lake-test-'): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Every path under `dir` (files and folders), relative, sorted. */
+export async function treeOf(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true });
+  return entries.map((e) => e.split(path.sep).join('/')).sort();
+}
+
+/** Entries of a folder, or [] when it does not exist. */
+export async function entriesOf(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** A valid session init for tests. */
+export function sessionInit(overrides: Partial<WriteSessionInit> = {}): WriteSessionInit {
+  return { source: 'clickstream', date: '2024-03-09', runId: 'run-1', jobId: 'clickstream__2024-03-09', attempt: 1, ...overrides };
+}

@@ -43,6 +43,6 @@ export const rejectMessages = {
   bad_event_type: (got: string) => `event_type must be one of ${EVENT_TYPES.join(', ')}, got ${quoteValue(got)}`,
   bad_timestamp: (got: string) => `timestamp must be ISO-8601 with a zone (e.g. 2024-05-01T13:45:00.000Z) or epoch milliseconds, got ${quoteValue(got)}`,
   timestamp_off_day: (got: string, iso: string, date: string, toleranceMs: number) =>
-    `timestamp ${quoteValue(got)} (${iso}) is not on ${date} UTC (tolerance ${toleranceMs} ms)`,
+    `timestamp ${quoteValue(got)}${got === iso ? '' : ` (${iso})`} is not on ${date} UTC (tolerance ${toleranceMs} ms)`,
   empty_device: () => 'device is empty',
 } as const;

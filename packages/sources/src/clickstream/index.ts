@@ -8,3 +8,4 @@ export { LineIndex } from './line-index.js';
 export { createRecordParser, type RawRecord, type RecordHandlers } from './record-parser.js';
 export { RejectedRows, type RejectedRow } from './rejected-rows.js';
 export { RowValidator, type ValidationSummary } from './row-validator.js';
+export * from './generator/index.js';

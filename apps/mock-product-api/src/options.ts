@@ -78,11 +78,16 @@ export const DEFAULT_OPTIONS: MockApiOptions = Object.freeze({
 /** Options given by a caller: any subset, `params` also partially. */
 export type MockApiInput = Partial<Omit<MockApiOptions, 'params'>> & { params?: Partial<ParamNames> };
 
-/** Fills defaults in. */
+/** The entries of `o` whose value is not undefined (an undefined option means "the default"). */
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Fills defaults in, for every option left out or undefined, `params` included. */
 export function resolveOptions(input: MockApiInput = {}): MockApiOptions {
   return {
     ...DEFAULT_OPTIONS,
-    ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
-    params: { ...DEFAULT_OPTIONS.params, ...input.params },
+    ...defined(input),
+    params: { ...DEFAULT_OPTIONS.params, ...defined(input.params) },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@recomart/command';
-import { parseMockApiArgs } from '@recomart/mock-product-api';
+import { DEFAULT_OPTIONS, parseMockApiArgs, resolveOptions } from '@recomart/mock-product-api';
 
 describe('recomart mock-api flags', () => {
   it('maps every flag onto the server options', () => {
@@ -16,6 +16,10 @@ describe('recomart mock-api flags', () => {
       faults: [{ fault: '503', page: 2, times: 2 }, { fault: 'reset' }],
     });
     expect(o.params?.offset).toBe('skip');
+  });
+
+  it('leaves every option it was not given at its default', () => {
+    expect(resolveOptions(parseMockApiArgs([]))).toEqual(DEFAULT_OPTIONS);
   });
 
   it.each([

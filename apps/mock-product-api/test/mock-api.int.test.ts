@@ -260,6 +260,9 @@ describe('recomart mock-api', () => {
     expect(m?.[2]).toBe(m?.[3]);
     const { body } = await getJson(`${m![1]}?per_page=100`);
     expect((body as Body).items).toHaveLength(7);
+    const page2 = (await getJson(`${m![1]}?page=2&per_page=5`)).body as Body;
+    expect(page2).toMatchObject({ total: 7, page: 2, per_page: 5 });
+    expect(page2.items.map((p) => p.product_id)).toEqual(['P0000006', 'P0000007']);
     controller.abort();
     expect(await exit).toBe(0);
   });

@@ -16,17 +16,31 @@ function headerTotal(headers: FetchedPage['headers']): number | undefined {
 }
 
 /**
+ * Pages whose lake write (which ends with an fsync) may still be running
+ * while the next pages are fetched. Beyond this, `accept` waits: memory stays
+ * bounded and a slow disk slows the fetching down.
+ * @defaultValue 32
+ */
+export const MAX_PENDING_WRITES = 32;
+
+/**
  * Receives every fetched page of one snapshot, in any order: refuses a page
  * whose content repeats an earlier one, checks that the API's total stays
  * put, validates the products, and writes the body as received into the
- * write session.
+ * write session. Writes run in the background (up to MAX_PENDING_WRITES), so
+ * fetching never waits on the disk's fsync; `flush` waits for them all.
  */
 export class PageCollector {
+  /** Pages written (their write finished). */
   pages = 0;
+  /** Products in the pages written. */
+  rows = 0;
   bytes = 0;
   /** The API's catalogue size (body `total` or `X-Total-Count`), once a page told it. */
   apiTotal: number | undefined;
   private readonly fingerprints = new Map<string, number>();
+  private readonly pending = new Set<Promise<void>>();
+  private writeFailure: { error: unknown } | undefined;
 
   constructor(
     private readonly session: WriteSession,
@@ -35,6 +49,7 @@ export class PageCollector {
   ) {}
 
   async accept(page: FetchedPage): Promise<void> {
+    this.throwWriteFailure();
     const { items } = page.parsed;
     if (items.length > 0) {
       const fingerprint = createHash('sha1').update(JSON.stringify(items)).digest('base64');
@@ -52,10 +67,39 @@ export class PageCollector {
       this.apiTotal = total;
     }
     this.validator.check(items);
-    await this.session.writeFile(pageFileName(page.index), page.shownUrl, page.body);
-    this.pages += 1;
-    this.bytes += page.body.byteLength;
-    this.progress({ pages: this.pages, rows: this.validator.products, bytes: this.bytes, rejected: this.validator.rejected });
+    const rows = items.length;
+    const write: Promise<void> = this.session.writeFile(pageFileName(page.index), page.shownUrl, page.body).then(
+      () => {
+        this.pages += 1;
+        this.rows += rows;
+        this.bytes += page.body.byteLength;
+        this.progress({ pages: this.pages, rows: this.rows, bytes: this.bytes, rejected: this.validator.rejected });
+      },
+      (error: unknown) => {
+        this.writeFailure ??= { error };
+      },
+    );
+    const tracked: Promise<void> = write.then(() => {
+      this.pending.delete(tracked);
+    });
+    this.pending.add(tracked);
+    while (this.pending.size >= MAX_PENDING_WRITES) await Promise.race(this.pending);
+    this.throwWriteFailure();
+  }
+
+  /** Waits for every page write; throws the first write error. */
+  async flush(): Promise<void> {
+    await Promise.all(this.pending);
+    this.throwWriteFailure();
+  }
+
+  /** Waits for every page write, ignoring failures (before aborting the session). */
+  async settle(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
+  private throwWriteFailure(): void {
+    if (this.writeFailure) throw this.writeFailure.error;
   }
 
   /** Throws SnapshotMismatchError when the products fetched disagree with the API's total. */

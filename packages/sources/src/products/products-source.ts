@@ -60,6 +60,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
     ctx.logger.info({ api: shownApi, pagination: s.pagination, pageSize: s.pageSize, concurrency: s.concurrency }, 'products snapshot started');
     try {
       await walk({ fetcher, collector, settings: s, signal: ctx.signal }, secrets);
+      await collector.flush();
       if (ctx.signal.aborted) throw new TransientError('products snapshot interrupted before commit');
       collector.checkTotal();
       const result = await session.commit({
@@ -82,6 +83,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       return out;
     } catch (err) {
       try {
+        await collector.settle();
         await session.abort();
       } catch (abortErr) {
         ctx.logger.error({ error: redactSecrets(abortErr instanceof Error ? abortErr.message : String(abortErr), secrets) }, 'products snapshot: aborting the write session failed');

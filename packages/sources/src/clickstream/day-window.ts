@@ -110,8 +110,9 @@ export class DayWindow {
       offsetMin = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
     }
     // Date.UTC reads years 0-99 as 1900-1999; shift by one 400-year Gregorian cycle (146097 days) instead.
-    const shift = year < 100 ? 400 : 0;
-    return Date.UTC(year + shift, month - 1, day, hour, minute, second, ms) - shift * CYCLE_DAYS * DAY_MS - offsetMin * 60_000;
+    const early = year < 100;
+    const utc = Date.UTC(early ? year + 400 : year, month - 1, day, hour, minute, second, ms) - (early ? CYCLE_DAYS * DAY_MS : 0);
+    return utc - offsetMin * 60_000;
   }
 
   /** Whether an instant is inside the window. */

@@ -226,6 +226,7 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
     throw schemaMismatch(file.display, lineIndex.lineAt(lastStart), 'unterminated quote: this row runs to the end of the file', 'every quoted field to close before the end of its row');
   }
   const { rows, ragged } = validator.fileCounts();
+  // Files shorter than the window get the verdict here (longer ones got it at the window).
   if (rows < validator.raggedWindow) raggedVerdict(rows, ragged);
   if (contractError) throw contractError;
   if (file.expectedBytes !== undefined && bytes !== file.expectedBytes) {

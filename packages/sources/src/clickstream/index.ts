@@ -9,3 +9,6 @@ export { createRecordParser, type RawRecord, type RecordHandlers } from './recor
 export { RejectedRows, type RejectedRow } from './rejected-rows.js';
 export { RowValidator, type ValidationSummary } from './row-validator.js';
 export * from './generator/index.js';
+export { checkHeader, HEADER_EXPECTED } from './header-check.js';
+export { HyperLogLog } from './hyperloglog.js';
+export { sniffNotCsv } from './not-csv.js';

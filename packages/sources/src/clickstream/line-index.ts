@@ -4,6 +4,8 @@ const LF = 10;
 const CR = 13;
 const QUOTE = 34;
 const BOM = [0xef, 0xbb, 0xbf] as const;
+/** The start of the stream is held back until its first line ending, or this many bytes. */
+const HEAD_LIMIT = 1 << 20;
 
 interface Slice {
   readonly buf: Buffer;
@@ -26,6 +28,11 @@ export type HeadInspector = (head: Buffer) => Error | undefined;
  *
  * Chunks that contain a quote are handed on as copies: csv-parser unescapes
  * `""` in place in the buffer it parses, and the kept bytes must stay original.
+ *
+ * The first line goes to the parser in one piece: csv-parser decides between
+ * LF, CRLF and CR line endings on the header line and reads a CR at the very
+ * end of a chunk as a CR-only file (so a CRLF split between two chunks, as a
+ * download may deliver it, would break the whole parse).
  */
 export class LineIndex extends Transform {
   private slices: Slice[] = [];
@@ -56,7 +63,7 @@ export class LineIndex extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     if (this.head !== undefined) {
       const head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
-      if (head.length < BOM.length) {
+      if (head.indexOf(LF) === -1 && head.length < HEAD_LIMIT) {
         this.head = head;
         cb();
         return;

@@ -116,28 +116,33 @@ export class RowValidator {
 
   /** One record (`cells` fields, starting at `byteOffset`). The hot path. */
   check(record: RawRecord, cells: number, byteOffset: number): void {
+    if (!this.quickAccept(record, cells)) {
+      // A blank line is not a record.
+      if (cells === 0) return;
+      this.slowPath(record, cells, byteOffset);
+    }
     const rows = ++this.rows;
     if (++this.fileRows === this.raggedWindow) this.hooks?.raggedCheck(this.fileRows, this.fileRagged);
     if (rows === this.nextProgress) {
       this.nextProgress += this.progressEvery;
       this.hooks?.progress(rows, this.rejected);
     }
+  }
+
+  /** Accepts a record in the common shapes from its bytes alone; false when the strict path must judge it. */
+  private quickAccept(record: RawRecord, cells: number): boolean {
     const u = record.user_id;
     const p = record.product_id;
     const e = record.event_type;
     const t = record.timestamp;
     const d = record.device;
-    if (cells === FIELDS && u !== undefined && p !== undefined && e !== undefined && t !== undefined && d !== undefined) {
-      const et = eventTypeOf(e);
-      if (et >= 0 && u.length !== 0 && p.length !== 0 && d.length !== 0) {
-        const ms = this.window.fast(t);
-        if (ms === ms) {
-          this.accept(et, ms, u, p, d);
-          return;
-        }
-      }
-    }
-    this.slowPath(record, cells, byteOffset);
+    if (cells !== FIELDS || u === undefined || p === undefined || e === undefined || t === undefined || d === undefined) return false;
+    const et = eventTypeOf(e);
+    if (et < 0 || u.length === 0 || p.length === 0 || d.length === 0) return false;
+    const ms = this.window.fast(t);
+    if (ms !== ms) return false;
+    this.accept(et, ms, u, p, d);
+    return true;
   }
 
   private accept(et: number, ms: number, u: Buffer, p: Buffer, d: Buffer): void {
@@ -173,12 +178,6 @@ export class RowValidator {
 
   /** The strict path: accepts a record the quick checks could not, or rejects it with every reason. */
   private slowPath(record: RawRecord, cells: number, byteOffset: number): void {
-    if (cells === 0) {
-      // A blank line: not a record.
-      this.rows--;
-      this.fileRows--;
-      return;
-    }
     const reasons: RejectReason[] = [];
     const messages: string[] = [];
     const fail = (reason: RejectReason, message: string) => {
@@ -218,7 +217,8 @@ export class RowValidator {
 
   /** The manifest's `validation` object: counts, timestamps, approximate distinct counts. Deterministic for the same input. */
   summary(): ValidationSummary {
-    const devices: Record<string, number> = {};
+    // No prototype: a device named "__proto__" is just a key.
+    const devices = Object.create(null) as Record<string, number>;
     const order = this.deviceNames.map((name, i) => [name, this.deviceCounts[i] as number] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [name, count] of order) devices[name] = (devices[name] ?? 0) + count;
     if (this.otherDevices > 0) devices[OTHER_DEVICE] = (devices[OTHER_DEVICE] ?? 0) + this.otherDevices;

@@ -1,0 +1,208 @@
+// Clickstream benchmark: one generated day ingested by the clickstream source
+// (copy + sha256 + csv-parser + validation + rejected rows + manifest + commit
+// into a real lake) against, on the same file in the same run, csv-parser
+// alone counting rows and python3's csv module copying it. Each measurement is
+// its own process (fresh heap, own peak RSS), the three are interleaved and
+// repeated, and the medians are compared. Then a ~1 GB day checks that the
+// ingest's peak RSS stays under 200 MB.
+// Uses the BUILT packages (npm run bench builds first).
+//   node bench/clickstream.js [--rows 1000000] [--repeats 3] [--dirty 0.002] [--skip-1gb] [--large-bytes 1000000000] [--dir D] [--json]
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateClickstreamDay } from '@recomart/sources';
+
+const CHILD = fileURLToPath(new URL('./clickstream-child.js', import.meta.url));
+const DATE = '2024-05-01';
+const LARGE_DATE = '2024-05-02';
+/** The issue's targets. */
+const TARGET_RATIO = 0.8;
+const RSS_LIMIT_MB = 200;
+
+/** python3's csv module reading the file and writing every row to another file; times the loop only. */
+const PYTHON_COPY = `
+import csv, json, sys, time
+src, dst = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+n = 0
+with open(src, newline='') as fi, open(dst, 'w', newline='') as fo:
+    w = csv.writer(fo)
+    for row in csv.reader(fi):
+        w.writerow(row)
+        n += 1
+print(json.dumps({"rows": n - 1, "seconds": time.perf_counter() - t0}))
+`;
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} exited ${code}: ${err.trim().split('\n').pop()}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch {
+        reject(new Error(`${path.basename(cmd)} printed no result: ${out.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (n, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
+
+function summarize(samples) {
+  const seconds = median(samples.map((s) => s.seconds));
+  const rows = samples[0].rows;
+  return {
+    rows,
+    rowsPerSecond: round(rows / seconds),
+    medianSeconds: round(seconds, 3),
+    seconds: samples.map((s) => round(s.seconds, 3)),
+    ...(samples[0].peakRssMb === undefined ? {} : { peakRssMb: Math.max(...samples.map((s) => s.peakRssMb)) }),
+  };
+}
+
+async function ingestOnce(dir, landingDir, date) {
+  const dataDir = await mkdtemp(path.join(dir, 'lake-'));
+  try {
+    return await run(process.execPath, [CHILD, 'ingest', dataDir, landingDir, date]);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * @param {{ rows?: number, dir?: string, repeats?: number, dirty?: number, skip1gb?: boolean, largeBytes?: number, log?: (line: string) => void }} options
+ *   rows: rows of the benchmark day (default 1,000,000); dir: work folder (default a temp folder, removed after);
+ *   repeats: interleaved rounds (default 3); dirty: share of defective rows, so the rejected-row path is part of
+ *   the measurement (default 0.002, under the 1% reject limit); skip1gb: skip the ~1 GB RSS check;
+ *   largeBytes: size of that file (default 1e9).
+ */
+export async function runClickstreamBench(options = {}) {
+  const rows = options.rows ?? 1_000_000;
+  const repeats = options.repeats ?? 3;
+  const dirty = options.dirty ?? 0.002;
+  const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'recomart-bench-clickstream-')));
+  const landingDir = path.join(dir, 'landing');
+  try {
+    log(`clickstream: generating ${rows} rows…`);
+    const g0 = performance.now();
+    const day = await generateClickstreamDay({ landingDir, date: DATE, rows, files: 1, seed: 'bench', dirty });
+    const generateSeconds = (performance.now() - g0) / 1000;
+    const file = day.files[0];
+
+    const samples = { csvParser: [], ours: [], python: [] };
+    let pythonSkipped;
+    for (let r = 1; r <= repeats; r++) {
+      log(`clickstream: round ${r}/${repeats}`);
+      samples.csvParser.push(await run(process.execPath, [CHILD, 'csv-parser', file.path]));
+      samples.ours.push(await ingestOnce(dir, landingDir, DATE));
+      if (pythonSkipped === undefined) {
+        try {
+          samples.python.push(await run('python3', ['-c', PYTHON_COPY, file.path, path.join(dir, 'python-copy.csv')]));
+        } catch (err) {
+          pythonSkipped = err instanceof Error ? err.message : String(err);
+        } finally {
+          await rm(path.join(dir, 'python-copy.csv'), { force: true });
+        }
+      }
+    }
+    const csvParser = summarize(samples.csvParser);
+    const ours = { ...summarize(samples.ours), rejected: samples.ours[0].result.rejected };
+    const python = pythonSkipped ? { skipped: pythonSkipped } : summarize(samples.python);
+    const ratio = ours.rowsPerSecond / csvParser.rowsPerSecond;
+    const result = {
+      rows,
+      fileBytes: file.bytes,
+      dirty,
+      generate: { seconds: round(generateSeconds, 2), rowsPerSecond: round(rows / generateSeconds) },
+      csvParser,
+      ours,
+      python,
+      ratios: {
+        oursVsCsvParser: round(ratio, 3),
+        oursVsPython: python.rowsPerSecond ? round(ours.rowsPerSecond / python.rowsPerSecond, 3) : null,
+        oursVsCsvParserPerRound: samples.ours.map((s, i) => round(samples.csvParser[i].seconds / s.seconds, 3)),
+      },
+      target: { oursVsCsvParser: TARGET_RATIO, met: ratio >= TARGET_RATIO },
+    };
+    await rm(landingDir, { recursive: true, force: true });
+
+    if (options.skip1gb) {
+      result.oneGb = { skipped: 'skipped (--skip-1gb)' };
+    } else {
+      const largeBytes = options.largeBytes ?? 1e9;
+      const largeRows = Math.ceil(largeBytes / (file.bytes / rows));
+      log(`clickstream: generating a ~${round(largeBytes / 1e9, 2)} GB day (${largeRows} rows)…`);
+      const big = await generateClickstreamDay({ landingDir, date: LARGE_DATE, rows: largeRows, files: 1, seed: 'bench-large', dirty });
+      log('clickstream: ingesting it…');
+      const s = await ingestOnce(dir, landingDir, LARGE_DATE);
+      result.oneGb = {
+        bytes: big.files[0].bytes,
+        rows: s.rows,
+        seconds: round(s.seconds, 2),
+        rowsPerSecond: round(s.rows / s.seconds),
+        peakRssMb: s.peakRssMb,
+        limitMb: RSS_LIMIT_MB,
+        met: s.peakRssMb < RSS_LIMIT_MB,
+      };
+      await rm(landingDir, { recursive: true, force: true });
+    }
+    return result;
+  } finally {
+    if (ownDir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string' },
+      repeats: { type: 'string' },
+      dirty: { type: 'string' },
+      'skip-1gb': { type: 'boolean' },
+      'large-bytes': { type: 'string' },
+      dir: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const result = await runClickstreamBench({
+    rows: values.rows === undefined ? undefined : Number(values.rows),
+    repeats: values.repeats === undefined ? undefined : Number(values.repeats),
+    dirty: values.dirty === undefined ? undefined : Number(values.dirty),
+    skip1gb: values['skip-1gb'] === true,
+    largeBytes: values['large-bytes'] === undefined ? undefined : Number(values['large-bytes']),
+    dir: values.dir,
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    const f = (n) => n.toLocaleString('en-US');
+    const lines = [
+      `day: ${f(result.rows)} rows, ${(result.fileBytes / 1e6).toFixed(1)} MB (generated in ${result.generate.seconds} s)`,
+      `csv-parser alone (count rows): ${f(result.csvParser.rowsPerSecond)} rows/s  [${result.csvParser.seconds.join(', ')} s]`,
+      `our ingest (full):             ${f(result.ours.rowsPerSecond)} rows/s  [${result.ours.seconds.join(', ')} s], peak RSS ${result.ours.peakRssMb} MB`,
+      result.python.skipped ? `python3 csv copy: skipped (${result.python.skipped})` : `python3 csv copy:              ${f(result.python.rowsPerSecond)} rows/s  [${result.python.seconds.join(', ')} s]`,
+      `ours / csv-parser: ${result.ratios.oursVsCsvParser}× (target ≥ ${TARGET_RATIO}×: ${result.target.met ? 'met' : 'NOT met'}), per round ${result.ratios.oursVsCsvParserPerRound.join(', ')}`,
+      result.ratios.oursVsPython === null ? '' : `ours / python3 csv: ${result.ratios.oursVsPython}×`,
+      result.oneGb.skipped
+        ? `1 GB check: ${result.oneGb.skipped}`
+        : `1 GB check: ${(result.oneGb.bytes / 1e9).toFixed(2)} GB, ${f(result.oneGb.rows)} rows in ${result.oneGb.seconds} s, peak RSS ${result.oneGb.peakRssMb} MB (limit ${RSS_LIMIT_MB} MB: ${result.oneGb.met ? 'ok' : 'OVER'})`,
+    ];
+    process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
+  }
+}

@@ -14,7 +14,8 @@ describe('resolveBoardAccess', () => {
   });
 
   it('refuses to start without credentials', () => {
-    for (const env of [{}, { BOARD_USER: 'alice' }, { BOARD_PASSWORD: 'pw-123456' }]) {
+    const incomplete: Record<string, string>[] = [{}, { BOARD_USER: 'alice' }, { BOARD_PASSWORD: 'pw-123456' }];
+    for (const env of incomplete) {
       expect(() => resolveBoardAccess(board(env), '127.0.0.1')).toThrow(ConfigError);
     }
     expect(() => resolveBoardAccess(board({}), '127.0.0.1')).toThrow(

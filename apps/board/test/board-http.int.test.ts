@@ -5,7 +5,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRecomart } from '../../../test/helpers/run-cli.js';
-import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
+import { makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
+import { deleteKeysUnder } from './redis-keys.js';
 import { startBoard, type RunningBoard } from '../src/board-server.js';
 import { seedFailedJob } from './failed-job.js';
 import { basic, httpRequest } from './http-request.js';
@@ -37,7 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await board.close();
   await queue.close();
-  await dropPrefix(redis, t.prefix);
+  await deleteKeysUnder(redis, t.prefix);
   redis.disconnect();
   t.cleanup();
 });
@@ -77,13 +78,14 @@ describe('the board behind basic auth', () => {
   it('refuses a change from another origin, or from nowhere, with 403', async () => {
     const retry = `${board.url}api/queues/${queueName('clickstream')}/${JOB}/retry`;
     const auth = basic(USER, PASSWORD);
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { Authorization: auth, Origin: 'http://evil.example' },
       { Authorization: auth, Referer: 'http://evil.example/page' },
       { Authorization: auth, Origin: 'null' },
       { Authorization: auth },
       { Authorization: auth, Origin: board.url.slice(0, -1), 'Sec-Fetch-Site': 'cross-site' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       expect((await httpRequest(retry, { method: 'PUT', headers })).status).toBe(403);
     }
     expect(await (await queue.getJob(JOB))?.getState()).toBe('failed');

@@ -3,7 +3,15 @@ import { queueName, type SourceName } from '@recomart/jobs';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 
 /** Puts one job in the failed state of a source's queue under `prefix`, with `reason` as its failure. */
-export async function seedFailedJob(redisUrl: string, prefix: string, source: SourceName, jobId: string, date: string, reason: string): Promise<void> {
+export async function seedFailedJob(
+  redisUrl: string,
+  prefix: string,
+  source: SourceName,
+  jobId: string,
+  date: string,
+  reason: string,
+  requestedBy?: string,
+): Promise<void> {
   const queue = new Queue(queueName(source), { connection: { url: redisUrl }, prefix });
   const worker = new Worker(
     queueName(source),
@@ -14,7 +22,7 @@ export async function seedFailedJob(redisUrl: string, prefix: string, source: So
   );
   try {
     const failed = once(worker, 'failed');
-    await queue.add('ingest', { source, date, trigger: 'manual' }, { jobId, attempts: 1 });
+    await queue.add('ingest', { source, date, trigger: 'manual', ...(requestedBy ? { requestedBy } : {}) }, { jobId, attempts: 1 });
     await failed;
   } finally {
     await worker.close();

@@ -5,7 +5,7 @@
 // the same run against the same server. The mock runs in its own process (as
 // a real catalogue service would), so client and server do not share a core.
 // Uses the BUILT packages (npm run bench builds first).
-//   node bench/products.js [--products 100000] [--page-size 100] [--concurrency 4]
+//   node bench/products.js [--products 100000] [--page-size 100] [--concurrency 4] [--rounds 3]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,31 +107,61 @@ function round(n, digits) {
   return Math.round(n * f) / f;
 }
 
+function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** The run with the median products/s, plus every run's figure. */
+function summarize(runs) {
+  const rate = median(runs.map((r) => r.productsPerSecond));
+  const pick = runs.find((r) => r.productsPerSecond === rate);
+  return { ...pick, runs: runs.map((r) => r.productsPerSecond) };
+}
+
 /**
- * Runs both snapshots against one mock API process and returns the figures;
- * `ratio` is ours / naive in products per second (the issue asks for ≥ 1).
+ * Runs both snapshots against one mock API process, `rounds` times each,
+ * interleaved (the order alternating) so that load from elsewhere on the
+ * machine hits both alike; reports the median round of each. `ratio` is
+ * ours / naive in products per second (the issue asks for at least 1).
  */
-export async function runProductsBench({ products = 100_000, pageSize = 100, concurrency = 4 } = {}) {
+export async function runProductsBench({ products = 100_000, pageSize = 100, concurrency = 4, rounds = 3 } = {}) {
   const mock = spawnMock(products, pageSize);
   try {
     const url = await mock.ready;
     // Warm both clients and the server's JIT on a few pages before timing.
     await runNaive(url, Math.min(products, pageSize * 20), pageSize);
-    const naive = await runNaive(url, products, pageSize);
-    const ours = await runOurs(url, products, pageSize, concurrency);
-    return { products, pageSize, ours, naive, ratio: round(ours.productsPerSecond / naive.productsPerSecond, 2) };
+    const ours = [];
+    const naive = [];
+    for (let round = 0; round < rounds; round++) {
+      if (round % 2 === 0) {
+        naive.push(await runNaive(url, products, pageSize));
+        ours.push(await runOurs(url, products, pageSize, concurrency));
+      } else {
+        ours.push(await runOurs(url, products, pageSize, concurrency));
+        naive.push(await runNaive(url, products, pageSize));
+      }
+    }
+    const o = summarize(ours);
+    const n = summarize(naive);
+    return { products, pageSize, rounds, ours: o, naive: n, ratio: round2(o.productsPerSecond / n.productsPerSecond) };
   } finally {
     mock.child.kill('SIGTERM');
     await mock.exited;
   }
 }
 
+function round2(n) {
+  return round(n, 2);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { products: { type: 'string' }, 'page-size': { type: 'string' }, concurrency: { type: 'string' } } });
+  const { values } = parseArgs({ options: { products: { type: 'string' }, 'page-size': { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' } } });
   const result = await runProductsBench({
     products: values.products ? Number(values.products) : undefined,
     pageSize: values['page-size'] ? Number(values['page-size']) : undefined,
     concurrency: values.concurrency ? Number(values.concurrency) : undefined,
+    rounds: values.rounds ? Number(values.rounds) : undefined,
   });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

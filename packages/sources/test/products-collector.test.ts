@@ -85,7 +85,7 @@ describe('PageCollector', () => {
     const session = new HeldSession();
     const collector = new PageCollector(session, new ProductValidator({}), () => undefined);
     await collector.accept(page(1, [product(1)], 3));
-    await expect(collector.accept(page(4, [product(1)], 3))).rejects.toThrow(new PaginationError('products page 4 repeats the content of page 1 (the API is not advancing); snapshot aborted'));
+    await expect(collector.accept(page(4, [product(1)], 3))).rejects.toThrow(new PaginationError('products page 4 repeats the products of page 1 (the API is not advancing); snapshot aborted'));
     await expect(collector.accept(page(2, [product(2)], 4))).rejects.toThrow(
       new SnapshotMismatchError("the API's total changed from 3 to 4 during the snapshot (page 2); not committed"),
     );

@@ -91,8 +91,8 @@ describe.each(STYLES)('products source, %s pagination, under faults', (style) =>
     const h = await harness(style);
     h.api.setFaults([{ fault: 'repeat', page: 2 }]);
     const expected: Record<PaginationStyle, RegExp> = {
-      offset: /^products page 2 repeats the content of page 1 \(the API is not advancing\); snapshot aborted$/,
-      page: /^products page 2 repeats the content of page 1 \(the API is not advancing\); snapshot aborted$/,
+      offset: /^products page 2 repeats the products of page 1 \(the API is not advancing\); snapshot aborted$/,
+      page: /^products page 2 repeats the products of page 1 \(the API is not advancing\); snapshot aborted$/,
       cursor: /^products page 2 gives cursor "[\w-]+" again \(the API is not advancing\); snapshot aborted$/,
       link: /^products page 2 links to http:\/\/127\.0\.0\.1:\d+\/products\?per_page=10&page=2 again \(the API is not advancing\); snapshot aborted$/,
     };

@@ -23,6 +23,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   signal?: AbortSignal;
   onProgress?: (p: SourceProgress) => void;
+  /** Passed as `ctx.requestBudget`. */
+  budget?: SourceContext['requestBudget'];
 }
 
 /** A mock API on port 0, a temp lake, and a way to run the real products source against them. */
@@ -79,6 +81,7 @@ export async function productsHarness(apiInput: MockApiInput = {}, env: Record<s
           progress.push(p);
           options.onProgress?.(p);
         },
+        ...(options.budget ? { requestBudget: options.budget } : {}),
       };
       return productsSource(ctx);
     },

@@ -176,3 +176,35 @@ describe('products source: shutdown', () => {
     expect(await h.staging()).toEqual([]);
   });
 });
+
+describe('products source: the request budget shared by all workers', () => {
+  it('takes one unit of ctx.requestBudget before every request, retries included', async () => {
+    const h = await harness({ faults: [{ fault: '503', page: 2, times: 1 }] });
+    let takes = 0;
+    const result = await h.run({
+      budget: {
+        take: async () => {
+          takes += 1;
+        },
+      },
+    });
+    expect(result).toMatchObject({ status: 'committed', records: 25 });
+    expect(h.api.stats().requests).toBe(4);
+    expect(takes).toBe(4);
+  });
+
+  it('a shutdown while waiting for the budget stops the snapshot before any request', async () => {
+    const h = await harness();
+    const controller = new AbortController();
+    const budget = {
+      take: (signal?: AbortSignal) =>
+        new Promise<void>((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')), { once: true });
+          setImmediate(() => controller.abort(new Error('received SIGTERM')));
+        }),
+    };
+    await expect(h.run({ budget, signal: controller.signal })).rejects.toThrow(new TransientError('products snapshot interrupted at page 1: received SIGTERM'));
+    expect(h.api.stats().requests).toBe(0);
+    expect(await h.versions()).toEqual([]);
+  });
+});

@@ -25,7 +25,7 @@ export const MAX_PENDING_WRITES = 32;
 
 /**
  * Receives every fetched page of one snapshot, in any order: refuses a page
- * whose content repeats an earlier one, checks that the API's total stays
+ * whose products repeat an earlier page's, checks that the API's total stays
  * put, validates the products, and writes the body as received into the
  * write session. Writes run in the background (up to MAX_PENDING_WRITES), so
  * fetching never waits on the disk's fsync; `flush` waits for them all.
@@ -51,14 +51,6 @@ export class PageCollector {
   async accept(page: FetchedPage): Promise<void> {
     this.throwWriteFailure();
     const { items } = page.parsed;
-    if (items.length > 0) {
-      const fingerprint = createHash('sha1').update(JSON.stringify(items)).digest('base64');
-      const earlier = this.fingerprints.get(fingerprint);
-      if (earlier !== undefined) {
-        throw new PaginationError(`products page ${page.index} repeats the content of page ${earlier} (the API is not advancing); snapshot aborted`);
-      }
-      this.fingerprints.set(fingerprint, page.index);
-    }
     const total = page.parsed.total ?? headerTotal(page.headers);
     if (total !== undefined) {
       if (this.apiTotal !== undefined && total !== this.apiTotal) {
@@ -66,7 +58,17 @@ export class PageCollector {
       }
       this.apiTotal = total;
     }
-    this.validator.check(items);
+    const ids = this.validator.check(items);
+    if (items.length > 0) {
+      // A page is identified by its products' ids (cheap), or by its whole content when some lack one.
+      const identity = ids === undefined ? `c${JSON.stringify(items)}` : `i${ids.join('\u0000')}`;
+      const fingerprint = createHash('sha1').update(identity).digest('base64');
+      const earlier = this.fingerprints.get(fingerprint);
+      if (earlier !== undefined) {
+        throw new PaginationError(`products page ${page.index} repeats the products of page ${earlier} (the API is not advancing); snapshot aborted`);
+      }
+      this.fingerprints.set(fingerprint, page.index);
+    }
     const rows = items.length;
     const write: Promise<void> = this.session.writeFile(pageFileName(page.index), page.shownUrl, page.body).then(
       () => {

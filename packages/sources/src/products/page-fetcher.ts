@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { redactSecrets } from '@recomart/config';
 import { PermanentSourceError, RateLimitedError, TransientError } from '@recomart/jobs';
-import type { SourceLogger } from '../source.js';
+import type { SourceContext, SourceLogger } from '../source.js';
 import { apiMessage } from './api-message.js';
 import { fullJitterDelay } from './backoff.js';
 import { MalformedPageError, parsePage, type PageShape, type ParsedPage } from './page-body.js';
@@ -10,6 +10,9 @@ import type { RateGate } from './rate-gate.js';
 import type { RequestLogEntry } from './request-log.js';
 import { parseRetryAfter } from './retry-after.js';
 import { TransportFailure, type HttpAnswer, type HttpTransport } from './transport.js';
+
+/** A request budget shared by every worker (`SourceContext.requestBudget`). */
+export type RequestBudget = NonNullable<SourceContext['requestBudget']>;
 
 /** A page fetched and parsed: the body exactly as received, and what it says. */
 export interface FetchedPage {
@@ -45,7 +48,9 @@ class RetryableAnswer extends Error {
 }
 
 /**
- * Fetches one page with the per-page retry budget: timeouts, resets, 5xx, 408
+ * Fetches one page with the per-page retry budget. Every attempt first waits
+ * for the snapshot's rate gate and takes one unit of the workers' shared
+ * request budget, when there is one. Timeouts, resets, 5xx, 408
  * and malformed bodies are retried after an exponential backoff with full
  * jitter; a short 429 is waited out (holding the shared gate), a long one
  * hands the job back; other 4xx fail for good.
@@ -59,6 +64,7 @@ export class PageFetcher {
     private readonly requests: RequestLogEntry[],
     private readonly logger: SourceLogger,
     private readonly random: () => number = Math.random,
+    private readonly budget?: RequestBudget,
   ) {}
 
   async fetch(index: number, url: string, signal: AbortSignal): Promise<FetchedPage> {
@@ -68,6 +74,7 @@ export class PageFetcher {
     let lastRateLimitMs: number | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await this.waitOrStop(() => this.gate.pass(signal), index, signal);
+      await this.waitOrStop(() => this.takeBudget(signal), index, signal);
       const entry: RequestLogEntry = { page: index, attempt, url: shownUrl, status: null, bytes: 0, durationMs: 0 };
       this.requests.push(entry);
       const started = performance.now();
@@ -130,6 +137,22 @@ export class PageFetcher {
       throw new RateLimitedError(`${message}; job handed back to the queue for ${retryAfterMs} ms`, { retryAfterMs, cause: lastError });
     }
     throw new TransientError(message, { cause: lastError });
+  }
+
+  /**
+   * One unit of the budget shared by all workers. The budget listens to a
+   * signal of its own, so no listener piles up on the job's signal.
+   */
+  private async takeBudget(signal: AbortSignal): Promise<void> {
+    if (this.budget === undefined) return;
+    const local = new AbortController();
+    const onAbort = () => local.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.budget.take(local.signal);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   private async waitOrStop(wait: () => Promise<unknown>, index: number, signal: AbortSignal): Promise<void> {

@@ -71,9 +71,19 @@ export class ProductValidator {
     this.names = Object.fromEntries(PRODUCT_FIELDS.map((f) => [f, fieldMap[f] ?? f])) as Record<ProductField, string>;
   }
 
-  /** Checks one page's items. */
-  check(items: readonly unknown[]): void {
-    for (const item of items) this.checkOne(item);
+  /**
+   * Checks one page's items. Answers their product ids in order, or
+   * undefined when some item has none (the page's identity for the
+   * repeated-page guard).
+   */
+  check(items: readonly unknown[]): string[] | undefined {
+    let ids: string[] | undefined = [];
+    for (const item of items) {
+      const id = this.checkOne(item);
+      if (id === undefined) ids = undefined;
+      else ids?.push(id);
+    }
+    return ids;
   }
 
   private note(key: keyof ValidationCounts, id: string): void {
@@ -82,12 +92,13 @@ export class ProductValidator {
     if (list.length < SAMPLES_PER_COUNT) list.push(id);
   }
 
-  private checkOne(item: unknown): void {
+  /** Checks one item; answers its product id, if it has one. */
+  private checkOne(item: unknown): string | undefined {
     this.products += 1;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       this.note('notAnObject', `#${this.products}`);
       this.rejected += 1;
-      return;
+      return undefined;
     }
     const n = this.names;
     let rejected = false;
@@ -125,6 +136,7 @@ export class ProductValidator {
     else if (typeof category !== 'string' || !KNOWN_CATEGORIES.has(category)) this.note('unknownCategory', label);
     if (absent(readField(item, n.brand))) this.note('missingBrand', label);
     if (rejected) this.rejected += 1;
+    return id === '' ? undefined : id;
   }
 
   /** The manifest's `validation` block. */

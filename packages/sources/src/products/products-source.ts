@@ -56,6 +56,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       requests,
       ctx.logger,
       deps.random,
+      ctx.requestBudget,
     );
     ctx.logger.info({ api: shownApi, pagination: s.pagination, pageSize: s.pageSize, concurrency: s.concurrency }, 'products snapshot started');
     try {

@@ -38,7 +38,7 @@ async function withProducer(io: CommandIo, fn: (ctx: ProducerContext) => Promise
 function printSummary(io: CommandIo, summary: EnqueueSummary, dryRun: boolean): void {
   const verb = dryRun ? 'would enqueue' : 'enqueued';
   io.stderr.write(
-    `${verb} ${summary.added.length} new · ${summary.alreadyQueued.length} already queued · ${summary.inLake.length} already in the lake (skipped${dryRun ? '' : '; --reprocess to ingest again'}) · ${summary.requested} requested\n`,
+    `${verb} ${summary.added.length - summary.requeued.length} new${summary.requeued.length > 0 ? ` · ${summary.requeued.length} again (finished earlier, not in the lake)` : ''} · ${summary.alreadyQueued.length} already queued · ${summary.inLake.length} already in the lake (skipped${dryRun ? '' : '; --reprocess to ingest again'}) · ${summary.requested} requested\n`,
   );
 }
 

@@ -24,8 +24,13 @@ export interface EnqueueSummary {
   requested: number;
   /** Job ids added now (or that would be, on a dry run). */
   added: string[];
-  /** Partitions whose job already exists (waiting, active, delayed, completed or failed). */
+  /** Partitions whose job is already waiting, active or delayed. */
   alreadyQueued: string[];
+  /**
+   * Partitions missing from the lake whose earlier job had finished (completed,
+   * or failed for good): that job is replaced by a fresh one. Also in `added`.
+   */
+  requeued: string[];
   /** Partitions the lake already has (skipped unless reprocess). */
   inLake: PartitionRequest[];
 }
@@ -41,7 +46,7 @@ export async function enqueuePartitions(
   partitions: readonly PartitionRequest[],
   options: EnqueueOptions,
 ): Promise<EnqueueSummary> {
-  const summary: EnqueueSummary = { requested: partitions.length, added: [], alreadyQueued: [], inLake: [] };
+  const summary: EnqueueSummary = { requested: partitions.length, added: [], alreadyQueued: [], requeued: [], inLake: [] };
   const chunkSize = options.chunkSize ?? 500;
   const bySource = new Map<SourceName, string[]>();
   for (const p of partitions) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p.date]);
@@ -61,10 +66,17 @@ export async function enqueuePartitions(
       const ids = chunk.map((date) => ingestJobId(source, date, options.reprocess ? { nonce } : undefined));
       const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
       const fresh: Array<{ id: string; date: string }> = [];
-      ids.forEach((id, k) => {
-        if (states[k] !== 'unknown') summary.alreadyQueued.push(id);
-        else fresh.push({ id, date: chunk[k] as string });
-      });
+      for (const [k, id] of ids.entries()) {
+        const state = states[k];
+        const date = chunk[k] as string;
+        if (state === 'unknown') fresh.push({ id, date });
+        else if (state === 'completed' || state === 'failed') {
+          // Finished, yet the partition is not in the lake: run it again.
+          if (!options.dryRun) await queue.remove(id);
+          summary.requeued.push(id);
+          fresh.push({ id, date });
+        } else summary.alreadyQueued.push(id);
+      }
       if (!options.dryRun && fresh.length > 0) {
         await queue.addBulk(
           fresh.map(({ id, date }) => {

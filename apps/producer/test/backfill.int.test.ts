@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { openLake } from '@recomart/lake';
 import { createIngestQueues, type IngestQueue } from '@recomart/queue';
 import { backfillCommand, enqueueCommand, enqueuePartitions } from '@recomart/producer';
-import type { SourceName } from '@recomart/jobs';
+import { queueName, type SourceName } from '@recomart/jobs';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { captureIo } from '../../../test/helpers/capture-io.js';
 import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
 
@@ -55,6 +56,36 @@ describe('backfill and enqueue', () => {
     const summary = await enqueuePartitions(queues, lake, [{ source: 'clickstream', date: '2025-03-02' }], { trigger: 'manual', reprocess: true });
     expect(summary.added).toHaveLength(1);
     expect(summary.added[0]).toMatch(/^clickstream__2025-03-02__r[a-z0-9]+$/);
+  });
+
+  it('a partition whose earlier job finished but which is not in the lake is enqueued again', async () => {
+    const t2 = makeTestEnv('requeue');
+    const conn = new Redis(t2.config.redisUrl, { maxRetriesPerRequest: null });
+    const qs = createIngestQueues(conn, t2.config);
+    const q = qs.get('products') as IngestQueue;
+    // A worker whose only job fails for good, as "not arrived" does after its last attempt.
+    const worker = new Worker(queueName('products'), async () => {
+      throw new UnrecoverableError('no files for 2025-05-01 yet');
+    }, { connection: conn, prefix: t2.prefix });
+    try {
+      const failed = new Promise<void>((resolve) => worker.on('failed', () => resolve()));
+      await q.add('ingest', { source: 'products', date: '2025-05-01', trigger: 'schedule' }, { jobId: 'products__2025-05-01' });
+      await failed;
+      await worker.close();
+      expect(await q.getJobState('products__2025-05-01')).toBe('failed');
+      const lake = openLake({ dataDir: t2.dataDir });
+      const summary = await enqueuePartitions(qs, lake, [{ source: 'products', date: '2025-05-01' }], { trigger: 'catch-up' });
+      expect(summary.requeued).toEqual(['products__2025-05-01']);
+      expect(summary.added).toEqual(['products__2025-05-01']);
+      expect(await q.getJobState('products__2025-05-01')).toBe('waiting');
+      expect((await q.getJob('products__2025-05-01'))?.data.trigger).toBe('catch-up');
+    } finally {
+      await worker.close();
+      await Promise.all([...qs.values()].map((x) => x.close()));
+      await dropPrefix(conn, t2.prefix);
+      conn.disconnect();
+      t2.cleanup();
+    }
   });
 
   it('100 concurrent enqueues of one partition make one job', async () => {

@@ -17,7 +17,9 @@ export function spawnPrefixed(
   out: NodeJS.WritableStream,
   width: number,
 ): StackProcess {
-  const child = spawn(command, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches only `recomart start`,
+  // which then stops each part once, in order.
+  const child = spawn(command, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const prefix = `[${name}]`.padEnd(width + 2);
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
@@ -33,11 +35,19 @@ export function spawnPrefixed(
   return { name, child, exited };
 }
 
-/** SIGTERM to all, then SIGKILL to whatever still runs after `graceMs`. */
+const running = (p: StackProcess) => p.child.exitCode === null && p.child.signalCode === null;
+const stopping = new WeakSet<StackProcess>();
+
+/** SIGTERM to each (once), then SIGKILL to whatever still runs after `graceMs`. */
 export async function stopAll(processes: readonly StackProcess[], graceMs: number): Promise<void> {
-  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+  for (const p of processes) {
+    if (running(p) && !stopping.has(p)) {
+      stopping.add(p);
+      p.child.kill('SIGTERM');
+    }
+  }
   const timer = setTimeout(() => {
-    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const p of processes) if (running(p)) p.child.kill('SIGKILL');
   }, graceMs);
   await Promise.all(processes.map((p) => p.exited));
   clearTimeout(timer);

@@ -53,8 +53,10 @@ export const clickstreamSource: Source = async (ctx: SourceContext): Promise<Sou
   const rejects = new RejectedRows(session, found.origin);
   const reports: FileReport[] = [];
   ctx.logger.info({ date, files: found.files.map((f) => f.display) }, 'clickstream ingest started');
+  let current: ClickstreamFile | undefined;
   try {
     for (const file of found.files) {
+      current = file;
       if (ctx.signal.aborted) throw new TransientError(`clickstream ${date}: stopped before ${file.display}, the job was told to stop`);
       const report = await ingestFile(file, {
         session,
@@ -71,7 +73,7 @@ export const clickstreamSource: Source = async (ctx: SourceContext): Promise<Sou
   } catch (err) {
     if (err instanceof SchemaMismatchError) {
       await rejects.close().catch(() => undefined);
-      const { path } = await session.quarantine(err.message, { files: reports.map((r) => r.file) });
+      const { path } = await session.quarantine(err.message, { file: current?.name ?? null, before: reports.map((r) => r.file) });
       ctx.logger.error({ date, quarantine: path, reason: err.message }, 'clickstream file breaks the contract; kept in quarantine');
       throw err;
     }

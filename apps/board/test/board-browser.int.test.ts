@@ -4,10 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readAuditLog } from '@recomart/audit';
 import { queueName } from '@recomart/jobs';
+import { CONTRACT_HEADER } from '@recomart/sources';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedFailedJob } from './failed-job.js';
-import { CLICKSTREAM_HEADER } from './landing-stand-in-source.js';
 import { OPERATOR, OPERATOR_PASSWORD, startOpsStack, type OpsStack } from './ops-stack.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -96,10 +96,10 @@ describe('the board in a real browser (headless Chromium)', () => {
 
       await listed.click();
       await page.waitForURL(`**/queue/${queueName('clickstream')}/${jobId}`);
-      await expect.poll(() => page.locator('body').innerText(), UI).toContain('expected header');
+      await expect.poll(() => page.locator('body').innerText(), UI).toContain('header is missing');
       await page.screenshot({ path: path.join(SHOTS, '02-failed-job.png') });
 
-      await s.writeLanding(DATE, 'part-0001.csv', `${CLICKSTREAM_HEADER}\nu1,p1,view,${DATE}T10:00:00Z,web\n`);
+      await s.writeLanding(DATE, 'part-0001.csv', `${CONTRACT_HEADER}\nu1,p1,view,${DATE}T10:00:00Z,web\n`);
       const completed = s.waitFor(jobId, 'completed');
       const retry = page.locator('button:has(svg.lucide-refresh-cw)').first();
       await retry.hover();

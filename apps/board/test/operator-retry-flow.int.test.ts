@@ -1,10 +1,10 @@
 import { auditQueryCommand, readAuditLog } from '@recomart/audit';
 import { queueName } from '@recomart/jobs';
+import { CONTRACT_HEADER } from '@recomart/sources';
 import type { AuditEvent } from '@recomart/logging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureIo } from '../../../test/helpers/capture-io.js';
 import { basic, httpRequest } from './http-request.js';
-import { CLICKSTREAM_HEADER } from './landing-stand-in-source.js';
 import { OPERATOR, OPERATOR_PASSWORD, startOpsStack, type OpsStack } from './ops-stack.js';
 
 const DATE = '2026-11-20';
@@ -26,10 +26,10 @@ describe('an operator retries a job that failed for good', () => {
     const jobId = await s.enqueue(DATE);
     await s.waitFor(jobId, 'failed');
     const failed = await s.queue.getJob(jobId);
-    expect(failed?.failedReason).toContain('expected header');
+    expect(failed?.failedReason).toContain('header is missing');
     expect(failed?.attemptsMade).toBe(1);
 
-    await s.writeLanding(DATE, 'part-0001.csv', `${CLICKSTREAM_HEADER}\nu1,p1,view,${DATE}T10:00:00Z,web\nu2,p1,click,${DATE}T10:00:05Z,ios\n`);
+    await s.writeLanding(DATE, 'part-0001.csv', `${CONTRACT_HEADER}\nu1,p1,view,${DATE}T10:00:00Z,web\nu2,p1,click,${DATE}T10:00:05Z,ios\n`);
     const completed = s.waitFor(jobId, 'completed');
     const res = await httpRequest(`${s.board.url}api/queues/${queueName('clickstream')}/${jobId}/retry`, {
       method: 'PUT',
@@ -59,7 +59,7 @@ describe('an operator retries a job that failed for good', () => {
     const timeline = io.out();
     expect(timeline).toContain(`operator ${OPERATOR}`);
     expect(timeline).toContain(`${OPERATOR} ran retry on queue ingest-clickstream, job ${jobId}`);
-    expect(timeline).toMatch(/SchemaMismatchError: part-0001\.csv line 1: expected header .* \(final\)/);
+    expect(timeline).toMatch(/SchemaMismatchError: clickstream\/2026-11-20\/part-0001\.csv line 1: header is missing .* \(final\)/);
     expect(timeline).toContain('committed version 1 (1 files, 2 records, 0 rejected');
   });
 });

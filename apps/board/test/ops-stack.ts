@@ -10,12 +10,11 @@ import type { Redis } from 'ioredis';
 import { makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
 import { deleteKeysUnder } from './redis-keys.js';
 import { startBoard, type RunningBoard } from '../src/board-server.js';
-import { landingStandInSource } from './landing-stand-in-source.js';
 
 export const OPERATOR = 'alice';
 export const OPERATOR_PASSWORD = 'correct-horse-battery-staple';
 
-/** The local stack an operator works with: audit sink, a clickstream worker, the board. */
+/** The local stack an operator works with: audit sink, a real worker with the real clickstream source, the board. */
 export interface OpsStack {
   readonly t: TestEnv;
   readonly sink: AuditSink;
@@ -39,9 +38,7 @@ export async function startOpsStack(name: string, env: Record<string, string> = 
   const events = new QueueEvents(queueName('clickstream'), { connection: { url: t.config.redisUrl }, prefix: t.prefix });
   await events.waitUntilReady();
   const sink = await startAuditSink({ config: t.config, logger: t.logger, sources: ['clickstream'] });
-  // The clickstream source is not registered yet; swap in `sourceRegistry` alone once it is.
-  const registry = { ...sourceRegistry, clickstream: landingStandInSource };
-  const worker = await startWorker({ config: t.config, logger: t.logger, sources: ['clickstream'], registry, httpPort: null });
+  const worker = await startWorker({ config: t.config, logger: t.logger, sources: ['clickstream'], registry: sourceRegistry, httpPort: null });
   const board = await startBoard({ config: t.config, logger: t.logger, port: 0 });
 
   return {

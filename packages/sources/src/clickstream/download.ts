@@ -27,23 +27,38 @@ export function downloadFileName(url: URL, date: string): string {
   return `clickstream-${date}.csv${url.pathname.endsWith('.gz') ? '.gz' : ''}`;
 }
 
-/** Passes bytes on; fails when none came for `ms` (a stalled download). */
+/**
+ * Passes bytes on; fails with `stalled()` when the server sent nothing for
+ * `ms` while we were ready for more, then calls `onStall` (which aborts the
+ * request).
+ */
 class IdleGuard extends Transform {
   private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly ms: number,
-    private readonly onIdle: () => Error,
+    private readonly stalled: () => Error,
+    private readonly onStall: () => void,
   ) {
     super();
     this.arm();
   }
   private arm(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.destroy(this.onIdle()), this.ms);
+    this.timer = setTimeout(() => {
+      this.destroy(this.stalled());
+      this.onStall();
+    }, this.ms);
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.push(chunk);
+    // When our side is the slow one (its buffer is full), the wait is not the server's: the clock stops until we read again.
+    if (this.readableLength >= this.readableHighWaterMark) clearTimeout(this.timer);
+    else this.arm();
+    cb();
+  }
+  override _read(size: number): void {
     this.arm();
-    cb(null, chunk);
+    super._read(size);
   }
   override _flush(cb: TransformCallback): void {
     clearTimeout(this.timer);
@@ -130,10 +145,11 @@ export async function openDownload(
   const lengthHeader = res.headers.get('content-length');
   const contentLength = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
   const name = downloadFileName(url, date);
-  const guard = new IdleGuard(timeoutMs, () => {
-    controller.abort();
-    return new TransientError(`download of ${shown} stalled: no data for ${timeoutMs} ms (CLICKSTREAM_TIMEOUT_MS)`);
-  });
+  const guard = new IdleGuard(
+    timeoutMs,
+    () => new TransientError(`download of ${shown} stalled: no data for ${timeoutMs} ms (CLICKSTREAM_TIMEOUT_MS)`),
+    () => controller.abort(),
+  );
   body.on('error', (err) => guard.destroy(err));
   guard.on('close', release);
   body.pipe(guard);

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { SchemaMismatchError, TransientError } from '@recomart/jobs';
+import { IngestError, SchemaMismatchError, TransientError } from '@recomart/jobs';
 import type { ManifestFile, WriteSession } from '@recomart/lake';
 import { COLUMNS, CONTRACT_HEADER } from './contract.js';
 import { HEADER_EXPECTED, checkHeader } from './header-check.js';
@@ -189,6 +189,7 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
     entry.destroy();
     sink.stream.destroy();
     await Promise.allSettled([sink.done, parsed]);
+    if (err instanceof IngestError) throw err;
     throw new TransientError(`reading ${file.display} failed: ${messageOf(err)}`, { cause: err });
   }
   sink.stream.end();

@@ -8,7 +8,7 @@
 //   node bench/products.js [--products 100000] [--page-size 100] [--concurrency 4] [--rounds 3]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -51,6 +51,7 @@ async function runOurs(url, products, pageSize, concurrency) {
       LOG_LEVEL: 'silent',
     });
     const lake = openLake({ dataDir });
+    const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     const result = await productsSource({
       source: 'products',
@@ -65,6 +66,7 @@ async function runOurs(url, products, pageSize, concurrency) {
       progress() {},
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpuSeconds = cpuOf(cpu);
     const manifest = await lake.readManifest('products', DATE);
     const requests = manifest?.provenance?.requests?.length ?? result.files;
     if (result.records !== products) throw new Error(`ours fetched ${result.records} products, expected ${products}`);
@@ -77,6 +79,7 @@ async function runOurs(url, products, pageSize, concurrency) {
       status: result.status,
       productsPerSecond: Math.round(result.records / seconds),
       requestsPerSecond: Math.round(requests / seconds),
+      clientCpuSeconds: round(cpuSeconds, 3),
       concurrency,
     };
   } finally {
@@ -85,6 +88,7 @@ async function runOurs(url, products, pageSize, concurrency) {
 }
 
 async function runNaive(url, products, pageSize) {
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   let count = 0;
   let requests = 0;
@@ -99,7 +103,21 @@ async function runNaive(url, products, pageSize) {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (count !== products) throw new Error(`naive fetched ${count} products, expected ${products}`);
-  return { seconds: round(seconds, 3), products: count, requests, bytes, productsPerSecond: Math.round(count / seconds), requestsPerSecond: Math.round(requests / seconds) };
+  return {
+    seconds: round(seconds, 3),
+    products: count,
+    requests,
+    bytes,
+    productsPerSecond: Math.round(count / seconds),
+    requestsPerSecond: Math.round(requests / seconds),
+    clientCpuSeconds: round(cpuOf(cpu), 3),
+  };
+}
+
+/** CPU seconds (user + system, all threads) this process used since `since`. */
+function cpuOf(since) {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
 }
 
 function round(n, digits) {
@@ -144,7 +162,8 @@ export async function runProductsBench({ products = 100_000, pageSize = 100, con
     }
     const o = summarize(ours);
     const n = summarize(naive);
-    return { products, pageSize, rounds, ours: o, naive: n, ratio: round2(o.productsPerSecond / n.productsPerSecond) };
+    // Other work on the machine skews wall-clock figures; the load average says how much there was.
+    return { products, pageSize, rounds, loadAverage: os.loadavg().map((l) => round(l, 2)), cpus: os.cpus().length, ours: o, naive: n, ratio: round2(o.productsPerSecond / n.productsPerSecond) };
   } finally {
     mock.child.kill('SIGTERM');
     await mock.exited;

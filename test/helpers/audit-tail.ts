@@ -1,0 +1,79 @@
+import { Redis } from 'ioredis';
+import type { AuditEvent } from '@recomart/logging';
+import { auditStreamKey, AUDIT_STREAM_FIELD } from '@recomart/queue';
+
+/** The pid at the end of a worker identity `host:pid`. */
+export function pidOf(worker: unknown): number {
+  return Number(String(worker).split(':').pop());
+}
+
+/** Parses one entry of the workers' audit stream. */
+export function auditEventOf(fields: readonly string[]): AuditEvent {
+  return JSON.parse(fields[fields.indexOf(AUDIT_STREAM_FIELD) + 1] as string) as AuditEvent;
+}
+
+/**
+ * Follows the workers' audit stream (`<prefix>:audit:events`) with XREAD BLOCK
+ * on a connection of its own, so tests wait on what the workers report instead
+ * of sleeping. Every event read is kept in `seen`. The connection retries
+ * forever, so a tail survives a Redis restart.
+ */
+export class AuditTail {
+  readonly seen: AuditEvent[] = [];
+  private readonly conn: Redis;
+  private readonly key: string;
+  private cursor: string;
+
+  /** @param from stream id to read after: `'0'` for everything, `'$'`-like "now" via `AuditTail.fromNow`. */
+  constructor(redisUrl: string, prefix: string, from = '0') {
+    this.conn = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    this.conn.on('error', () => undefined);
+    this.key = auditStreamKey(prefix);
+    this.cursor = from;
+  }
+
+  /** A tail that starts after the stream's current last entry. */
+  static async fromNow(redisUrl: string, prefix: string): Promise<AuditTail> {
+    const probe = new Redis(redisUrl);
+    try {
+      const last = await probe.xrevrange(auditStreamKey(prefix), '+', '-', 'COUNT', 1);
+      return new AuditTail(redisUrl, prefix, last[0]?.[0] ?? '0');
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /**
+   * Resolves with the first event (already seen, or arriving within `timeoutMs`)
+   * that matches; rejects when none comes in time.
+   */
+  async waitFor(match: (e: AuditEvent) => boolean, timeoutMs = 60_000, what = 'a matching audit event'): Promise<AuditEvent> {
+    const hit = this.seen.find(match);
+    if (hit) return hit;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; seen: ${this.seen.map((e) => `${e.type}:${e.jobId ?? ''}`).join(' ')}`);
+      const reply = (await this.conn.xread('COUNT', 1000, 'BLOCK', Math.min(left, 2000), 'STREAMS', this.key, this.cursor)) as Array<[string, Array<[string, string[]]>]> | null;
+      let found: AuditEvent | undefined;
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
+          this.cursor = id;
+          const event = auditEventOf(fields);
+          this.seen.push(event);
+          if (!found && match(event)) found = event;
+        }
+      }
+      if (found) return found;
+    }
+  }
+
+  /** The events of one job seen so far, in order. */
+  of(jobId: string): AuditEvent[] {
+    return this.seen.filter((e) => e.jobId === jobId);
+  }
+
+  close(): void {
+    this.conn.disconnect();
+  }
+}

@@ -96,6 +96,14 @@ describe('mock product API: pagination styles', () => {
     expect(Object.keys(b.products[0]!)).toEqual(['id', 'category', 'brand', 'price', 'rating', 'updated_at']);
   });
 
+  it('serves the last page of a million-product catalogue', async () => {
+    const api = await start({ products: 1_000_000 });
+    const b = (await getJson(`${api.url}?offset=999900&limit=1000`)).body as Body;
+    expect(b.total).toBe(1_000_000);
+    expect(b.items).toHaveLength(100);
+    expect(b.items.at(-1)?.product_id).toBe('P1000000');
+  });
+
   it('answers 400 naming a bad parameter', async () => {
     const api = await start();
     const { status, body } = await getJson(`${api.url}?limit=5000`);

@@ -81,6 +81,13 @@ describe('products source: other APIs by configuration alone', () => {
     expect(origins).toEqual(['?skip=0&limit=10', '?skip=10&limit=10', '?skip=20&limit=10']);
   });
 
+  it('an offset API that states no total is paged one page after another until a short page', async () => {
+    const h = await harness({ products: 30, totalField: 'count' });
+    expect(await h.run()).toMatchObject({ status: 'committed', records: 30, files: 4 });
+    expect(h.api.stats().byPage).toEqual({ '1': 1, '2': 1, '3': 1, '4': 1 });
+    expect((await h.latest())?.validation).toMatchObject({ apiTotal: null, pages: 4 });
+  });
+
   it('without that configuration the same API fails with a clear reason', async () => {
     const h = await harness({ params: { offset: 'skip' }, itemsField: 'products' }, { PRODUCTS_PAGE_RETRIES: '0' });
     await expect(h.run()).rejects.toThrow(/products page 1 failed after 1 attempt: malformed page from .*: body is neither an array nor has an array at "items"/);

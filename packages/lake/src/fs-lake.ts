@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { open } from 'node:fs/promises';
+import { lstat, open, realpath } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InvalidInputError } from '@recomart/jobs';
 import { defaultCodeVersion } from './code-version.js';
 import { nodeFileSystem, type LakeFileSystem } from './file-system.js';
-import { CorruptVersionError } from './lake-errors.js';
+import { CorruptVersionError, errorCode } from './lake-errors.js';
 import { MANIFEST_FILE, partitionPath, rawRoot, sourcePath, stagingRoot, versionFilePath, versionPath } from './layout.js';
 import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
 import { latestVersion, listDir, loadVersionManifest, partitionDirs, visibleVersions } from './partition-reader.js';
@@ -127,7 +127,19 @@ class FsLake implements Lake {
     if (!manifest.files.some((f) => f.path === file)) {
       throw new InvalidInputError(`file ${JSON.stringify(file)} is not in ${source} ${date} v${version}`);
     }
-    const full = versionFilePath(versionPath(this.dataDir, source, date, version), file);
+    const dir = versionPath(this.dataDir, source, date, version);
+    const full = versionFilePath(dir, file);
+    let kind: string;
+    try {
+      // Also through a linked folder: the real path must still be inside the version.
+      const real = await realpath(full);
+      const inside = real.startsWith(`${await realpath(dir)}${path.sep}`);
+      kind = !inside ? 'a link out of the version' : (await lstat(full)).isFile() ? 'file' : 'not a regular file';
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT' && errorCode(err) !== 'ENOTDIR') throw err;
+      kind = 'missing';
+    }
+    if (kind !== 'file') throw new CorruptVersionError(`${full} is listed in the manifest of ${source} ${date} v${version} but is ${kind} (run "recomart lake verify")`);
     const handle = await open(full, 'r');
     return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: true });
   }

@@ -1,4 +1,4 @@
-import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptVersionError, openLake, type CommitResult, type Lake } from '@recomart/lake';
@@ -144,5 +144,23 @@ describe('reader', () => {
     expect(Buffer.concat(chunks).toString()).toBe('two');
     await expect(lake.openFile('clickstream', '2024-02-01', 1, 'b.csv')).rejects.toThrow('file "b.csv" is not in clickstream 2024-02-01 v1');
     await expect(lake.openFile('clickstream', '2024-02-01', 5, 'a.csv')).rejects.toThrow('clickstream 2024-02-01 has no committed version 5');
+  });
+
+  it('refuses to open a committed file that went missing or was swapped for a link', async () => {
+    const v1 = await commit({ 'a.csv': 'one', 'b.csv': 'two' });
+    await rm(path.join(v1.path, 'a.csv'));
+    await expect(lake.openFile('clickstream', '2024-03-09', 1, 'a.csv')).rejects.toThrow(
+      `${path.join(v1.path, 'a.csv')} is listed in the manifest of clickstream 2024-03-09 v1 but is missing (run "recomart lake verify")`,
+    );
+    await rm(path.join(v1.path, 'b.csv'));
+    await symlink('/etc/hostname', path.join(v1.path, 'b.csv'));
+    await expect(lake.openFile('clickstream', '2024-03-09', 1, 'b.csv')).rejects.toThrow(
+      `${path.join(v1.path, 'b.csv')} is listed in the manifest of clickstream 2024-03-09 v1 but is a link out of the version`,
+    );
+    await expect(lake.openFile('clickstream', '2024-03-09', 1, 'b.csv')).rejects.toBeInstanceOf(CorruptVersionError);
+    expect((await lake.verify()).problems.map((p) => [p.kind, p.detail])).toEqual([
+      ['missing', 'listed in the manifest (3 bytes) but not on disk'],
+      ['corrupt', 'not a regular file'],
+    ]);
   });
 });

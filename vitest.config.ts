@@ -13,26 +13,28 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source', 'node', 'development|production'], externalConditions: ['source'] } },
   test: {
     testTimeout: 60_000,
+    // Two cores: two test files at a time. Projects run one after another
+    // (groupOrder): unit, then integration, then the fault suite alone.
+    maxWorkers: 2,
     hookTimeout: 60_000,
     reporters: ['default'],
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/*.int.test.ts', '**/node_modules/**'] },
+        test: { name: 'unit', sequence: { groupOrder: 0 }, include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/*.int.test.ts', '**/node_modules/**'] },
       },
       {
         extends: true,
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['packages/*/test/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           exclude: ['test/faults/**', '**/node_modules/**'],
-          fileParallelism: true,
-          maxWorkers: 2,
         },
       },
       {
         extends: true,
-        test: { name: 'faults', include: ['test/faults/**/*.int.test.ts'], fileParallelism: false },
+        test: { name: 'faults', sequence: { groupOrder: 2 }, include: ['test/faults/**/*.int.test.ts'], fileParallelism: false },
       },
     ],
   },

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '@recomart/config';
 import { createLogger, type Logger } from '@recomart/logging';
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
 
 export interface TestEnv {
   /** The environment a spawned process or `loadConfig` gets. */
@@ -56,7 +57,7 @@ export function makeTestEnv(name: string, overrides: Record<string, string> = {}
 }
 
 /** Deletes every Redis key under a test prefix. */
-export async function dropPrefix(redis: { scan(cursor: string, ...args: string[]): Promise<[string, string[]]>; del(...keys: string[]): Promise<number> }, prefix: string): Promise<void> {
+export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', '1000');

@@ -24,7 +24,7 @@ async function page2Url(h: ProductsHarness, style: PaginationStyle): Promise<str
 }
 
 /** Only the stall cases get a short timeout: elsewhere a loaded machine must not time out by accident. */
-const STALL_TIMEOUT = { PRODUCTS_TIMEOUT_MS: '100' };
+const STALL_TIMEOUT = { PRODUCTS_TIMEOUT_MS: '250' };
 
 /** Faults a retry cures, and what the request log records for a failed attempt. */
 const PASSING: readonly { fault: FaultKind; status: number | null; error: RegExp }[] = [
@@ -33,7 +33,7 @@ const PASSING: readonly { fault: FaultKind; status: number | null; error: RegExp
   { fault: '503', status: 503, error: /^HTTP 503 from .*: Service Unavailable$/ },
   { fault: '408', status: 408, error: /^HTTP 408 from .*: Request Timeout$/ },
   { fault: 'reset', status: null, error: /^ECONNRESET: socket hang up$/ },
-  { fault: 'stall', status: null, error: /^timed out after 100 ms$/ },
+  { fault: 'stall', status: null, error: /^timed out after 250 ms$/ },
   { fault: 'truncate', status: 200, error: /^malformed page from .*: body is not valid JSON \(\d+ bytes\): / },
   { fault: 'html', status: 200, error: /^malformed page from .*: expected a JSON body, got text\/html \(\d+ bytes\)$/ },
   { fault: '429', status: 429, error: /^HTTP 429 from .*: Too Many Requests \(Retry-After "0"\)$/ },
@@ -159,9 +159,10 @@ describe('products source: 429 and Retry-After', () => {
   });
 
   it('a --rate-limit API is honoured: the snapshot completes and the API never served more than its budget a second', async () => {
-    const limited = await productsHarness({ rateLimitPerSecond: 3, products: 40 }, { PRODUCTS_PAGE_SIZE: '10', PRODUCTS_CONCURRENCY: '8', PRODUCTS_INLINE_WAIT_MS: '2000', PRODUCTS_PAGE_RETRIES: '5' });
+    // 7 pages: after page 1, six in flight at once, more than two windows of 3 can hold, so some must get 429.
+    const limited = await productsHarness({ rateLimitPerSecond: 3, products: 70 }, { PRODUCTS_PAGE_SIZE: '10', PRODUCTS_CONCURRENCY: '8', PRODUCTS_INLINE_WAIT_MS: '2000', PRODUCTS_PAGE_RETRIES: '5' });
     open.push(limited);
-    expect(await limited.run()).toMatchObject({ status: 'committed', records: 40, files: 4 });
+    expect(await limited.run()).toMatchObject({ status: 'committed', records: 70, files: 7 });
     const stats = limited.api.stats();
     expect(stats.byOutcome['429']).toBeGreaterThan(0);
     expect(stats.maxServedPerSecond).toBeLessThanOrEqual(3 + 1);

@@ -1,0 +1,113 @@
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
+import { BIN, ROOT } from '../../../test/helpers/run-cli.js';
+import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
+
+function canUnshareNet(): boolean {
+  try {
+    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Stack {
+  lines: string[];
+  waitFor(pattern: RegExp): Promise<string>;
+  interrupt(): Promise<{ code: number | null; ms: number }>;
+}
+
+/** Runs `recomart start …` (optionally wrapped), collecting its prefixed lines. */
+function runStack(args: string[], env: Record<string, string>, wrap: string[] = []): Stack {
+  const command = wrap.length > 0 ? (wrap[0] as string) : process.execPath;
+  const argv = wrap.length > 0 ? [...wrap.slice(1), process.execPath, BIN, 'start', ...args] : [BIN, 'start', ...args];
+  const child = spawn(command, argv, { cwd: ROOT, env: { HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void }> = [];
+  const onData = (d: Buffer) => {
+    for (const line of d.toString().split('\n').filter(Boolean)) {
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    lines,
+    waitFor: (pattern) => {
+      const hit = lines.find((l) => pattern.test(l));
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        void exited.then(() => reject(new Error(`stack exited before ${pattern}: ${lines.slice(-20).join('\n')}`)));
+      });
+    },
+    interrupt: async () => {
+      const t0 = Date.now();
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return { code, ms: Date.now() - t0 };
+    },
+  };
+}
+
+describe('recomart start', () => {
+  let t: TestEnv;
+  let api: MockApiHandle;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    api = await startMockProductApi({ port: 0, products: 150 });
+    t = makeTestEnv('start', { PRODUCTS_API_URL: api.url, CATCH_UP_DAYS: '2', BOARD_PORT: '0', WORKER_HTTP_PORT: '0', BOARD_USER: 'ops', BOARD_PASSWORD: 'start-test-pw' });
+    redis = new Redis(t.config.redisUrl);
+  });
+  afterAll(async () => {
+    await dropPrefix(redis, t.prefix);
+    redis.disconnect();
+    await api.close();
+    t.cleanup();
+  });
+
+  it('brings up every part with a name prefix, ingests by catch-up, and stops cleanly on Ctrl-C within 10 s', async () => {
+    const stack = runStack(['--demo'], { ...t.env, PATH: process.env.PATH ?? '' });
+    await stack.waitFor(/^\[start\] running audit, scheduler, board, worker-1; Ctrl-C stops everything$/);
+    await stack.waitFor(/^\[board\]\s+recomart board: listening on http:\/\/127\.0\.0\.1:\d+\//);
+    await stack.waitFor(/^\[scheduler\]\s+daily-clickstream: "0 2 \* \* \*" UTC/);
+    // Catch-up ingests the generated clickstream and the mock's products.
+    await stack.waitFor(/^\[worker-1\]\s+\{.*"source":"clickstream".*"event":"committed"/);
+    await stack.waitFor(/^\[worker-1\]\s+\{.*"source":"products".*"event":"committed"/);
+    const { code, ms } = await stack.interrupt();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
+    expect(stack.lines.join('\n')).toContain('[worker-1]  {');
+    expect(stack.lines.join('\n')).not.toContain('start-test-pw');
+    expect(stack.lines.some((l) => /"event":"worker-stopped"/.test(l))).toBe(true);
+  });
+
+  // No Redis answers and REDIS_URL is not set: a private redis-server is started and stopped with the stack.
+  it.runIf(canUnshareNet())('starts a private redis-server when none answers and REDIS_URL is unset', async () => {
+    const { REDIS_URL: _unset, ...env } = t.env;
+    const redisDir = path.dirname(execFileSync('sh', ['-c', 'command -v redis-server']).toString().trim());
+    const stack = runStack(['--no-board', '--no-mock-api'], { ...env, PATH: `${path.dirname(process.execPath)}:${redisDir}:/usr/bin:/bin` }, [
+      'unshare', '-n', 'sh', '-c', 'ip link set lo up; exec "$@"', 'sh',
+    ]);
+    const line = await stack.waitFor(/^\[start\] no Redis at redis:\/\/127\.0\.0\.1:6379: started a private redis-server/);
+    expect(line).toContain('(AOF on, noeviction, data in');
+    await stack.waitFor(/"event":"worker-ready"/);
+    const { code } = await stack.interrupt();
+    expect(code).toBe(0);
+    expect(stack.lines).toContain('[start] private redis-server stopped');
+  });
+});

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@recomart/config';
-import { openLake, quarantinePath, stagingRoot, type Lake, type Manifest } from '@recomart/lake';
+import { openLake, quarantinePath, stagingRoot, type Lake, type LakeFileSystem, type Manifest } from '@recomart/lake';
 import { clickstreamSource, type RejectedRow, type SourceContext, type SourceLogger, type SourceProgress, type SourceResult } from '@recomart/sources';
 
 export const DATE = '2024-05-01';
@@ -54,10 +54,11 @@ export interface ClickstreamHarness {
   close(): Promise<void>;
 }
 
-export async function clickstreamHarness(env: Record<string, string> = {}): Promise<ClickstreamHarness> {
+/** @param fileSystem replaces lake filesystem calls (fault injection). */
+export async function clickstreamHarness(env: Record<string, string> = {}, fileSystem?: Partial<LakeFileSystem>): Promise<ClickstreamHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'recomart-clickstream-'));
   const landingDir = path.join(dataDir, 'landing');
-  const lake = openLake({ dataDir });
+  const lake = openLake(fileSystem ? { dataDir, fileSystem } : { dataDir });
   const logs: string[] = [];
   const progress: SourceProgress[] = [];
   const record =

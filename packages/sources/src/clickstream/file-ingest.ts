@@ -62,6 +62,7 @@ export const CHUNK_BYTES = 256 * 1024;
 
 /** Resolves once `stream` can take more, or is gone. */
 function drained(stream: Writable): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       stream.off('drain', done);
@@ -177,6 +178,8 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
   try {
     input = await file.open();
     for await (const chunk of input as AsyncIterable<Buffer>) {
+      // The session failed (a disk error on this or another file): its reason is in `done`.
+      if (sink.stream.destroyed) throw await sink.done.then(() => new TransientError(`lake: ${file.name} was closed while it was written`), (err: unknown) => err);
       bytes += chunk.length;
       deps.onBytes(chunk.length);
       const copied = sink.stream.write(chunk);

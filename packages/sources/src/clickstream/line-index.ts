@@ -40,6 +40,8 @@ export class LineIndex extends Transform {
   private line = 1;
   private head: Buffer | undefined = Buffer.alloc(0);
   private endsWithLf = false;
+  /** The last `lineAt` answer, to count on from. */
+  private memo: { buf: Buffer; offset: number; line: number } | undefined;
 
   constructor(private readonly inspect?: HeadInspector) {
     super({ readableHighWaterMark: 4, writableHighWaterMark: 4, readableObjectMode: true, writableObjectMode: true });
@@ -119,72 +121,99 @@ export class LineIndex extends Transform {
     if (drop > 0) this.slices = s.slice(drop);
   }
 
-  /** The 1-based line number at a stream offset that is still kept. */
+  /**
+   * The 1-based line number at a stream offset that is still kept. Lines are
+   * counted natively (indexOf) from the last answer when asked in increasing
+   * order, as rejected rows are, so many rejections cost one scan, not one each.
+   */
   lineAt(offset: number): number {
+    let from = 0;
+    let line = 1;
+    const memo = this.memo;
     for (const s of this.slices) {
-      if (offset < s.start + s.buf.length || s === this.slices[this.slices.length - 1]) {
-        let line = s.line;
-        const end = Math.min(offset - s.start, s.buf.length);
-        for (let i = 0; i < end; i++) if (s.buf[i] === LF) line++;
-        return line;
+      if (offset >= s.start + s.buf.length && s !== this.slices[this.slices.length - 1]) continue;
+      if (memo !== undefined && memo.buf === s.buf && memo.offset <= offset) {
+        from = memo.offset - s.start;
+        line = memo.line;
+      } else {
+        line = s.line;
       }
+      const end = Math.min(offset - s.start, s.buf.length);
+      let i = s.buf.indexOf(LF, from);
+      while (i !== -1 && i < end) {
+        line++;
+        i = s.buf.indexOf(LF, i + 1);
+      }
+      this.memo = { buf: s.buf, offset: s.start + end, line };
+      return line;
     }
     return this.line;
   }
 
-  /** Kept bytes from `from` (a record's start) to the end of what was seen. */
-  tail(from: number): Buffer {
-    const parts: Buffer[] = [];
+  /** The kept bytes from `from` on, slice by slice (no copying). */
+  private *piecesFrom(from: number): Generator<Buffer> {
     for (const s of this.slices) {
       const end = s.start + s.buf.length;
       if (end <= from) continue;
-      parts.push(s.buf.subarray(Math.max(0, from - s.start)));
+      yield s.buf.subarray(Math.max(0, from - s.start));
+    }
+  }
+
+  /**
+   * Where the record starting at `from` ends: the offset of its LF (the first
+   * one outside quotes, by quote parity as csv-parser reads it), or the end of
+   * what was seen.
+   */
+  private lfOfRecord(from: number): { lf: number; found: boolean } {
+    let quoted = false;
+    let at = from;
+    for (const piece of this.piecesFrom(from)) {
+      for (let i = 0; i < piece.length; i++) {
+        const c = piece[i];
+        if (c === QUOTE) quoted = !quoted;
+        else if (c === LF && !quoted) return { lf: at + i, found: true };
+      }
+      at += piece.length;
+    }
+    return { lf: at, found: false };
+  }
+
+  /** The kept bytes from `from` to `to`. */
+  private bytesBetween(from: number, to: number): Buffer {
+    const parts: Buffer[] = [];
+    let at = from;
+    for (const piece of this.piecesFrom(from)) {
+      if (at >= to) break;
+      parts.push(piece.subarray(0, Math.min(piece.length, to - at)));
+      at += piece.length;
     }
     return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
   }
 
-  /**
-   * The original text of the record starting at `from`, without its line
-   * ending: up to the first LF outside quotes (quote parity, as csv-parser
-   * reads it).
-   */
+  /** The original text of the record starting at `from`, without its line ending. */
   recordAt(from: number): string {
-    const bytes = this.tail(from);
-    let quoted = false;
-    let end = bytes.length;
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i];
-      if (c === QUOTE) quoted = !quoted;
-      else if (c === LF && !quoted) {
-        end = i;
-        break;
-      }
-    }
-    if (end > 0 && bytes[end - 1] === CR) end--;
+    const { lf } = this.lfOfRecord(from);
+    const bytes = this.bytesBetween(from, lf);
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
     return bytes.toString('utf8', 0, end);
-  }
-
-  /** Whether the bytes from `from` to the end hold an odd number of quotes (a quote left open). */
-  openQuoteFrom(from: number): boolean {
-    const bytes = this.tail(from);
-    let n = 0;
-    let i = bytes.indexOf(QUOTE);
-    while (i !== -1) {
-      n++;
-      i = bytes.indexOf(QUOTE, i + 1);
-    }
-    return n % 2 === 1;
   }
 
   /** The offset just after the record starting at `from` (after its LF), or the end of what was seen. */
   recordEnd(from: number): number {
-    const bytes = this.tail(from);
-    let quoted = false;
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i];
-      if (c === QUOTE) quoted = !quoted;
-      else if (c === LF && !quoted) return from + i + 1;
+    const { lf, found } = this.lfOfRecord(from);
+    return found ? lf + 1 : lf;
+  }
+
+  /** Whether the bytes from `from` to the end hold an odd number of quotes (a quote left open). */
+  openQuoteFrom(from: number): boolean {
+    let n = 0;
+    for (const piece of this.piecesFrom(from)) {
+      let i = piece.indexOf(QUOTE);
+      while (i !== -1) {
+        n++;
+        i = piece.indexOf(QUOTE, i + 1);
+      }
     }
-    return from + bytes.length;
+    return n % 2 === 1;
   }
 }

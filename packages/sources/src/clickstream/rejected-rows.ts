@@ -34,10 +34,20 @@ export class RejectedRows {
     return this.sink.stream.write(`${JSON.stringify(row)}\n`);
   }
 
-  /** Calls `fn` once the file can take more. */
+  /** Calls `fn` once the file can take more, or is gone (a failed write session closes it). */
   onceDrain(fn: () => void): void {
-    if (this.sink) this.sink.stream.once('drain', fn);
-    else fn();
+    const stream = this.sink?.stream;
+    if (!stream || stream.destroyed) {
+      fn();
+      return;
+    }
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      fn();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
   }
 
   /** Ends the file; its manifest entry, or undefined when no row was rejected. */

@@ -68,8 +68,11 @@ describe('fault 1: SIGKILL of a worker while it writes a large clickstream parti
       const result = (await job.waitUntilFinished(events, 60_000)) as IngestJobResult;
       expect(['committed', 'unchanged'], `seed ${rnd.seed}; ${points.join('; ')}`).toContain(result.status);
       expect(result.version).toBe(1);
+      await s.audit.catchUp();
       const finals = s.audit.of(jobId).filter((e) => e.type === 'committed' || e.type === 'unchanged');
-      expect(finals.every((e) => pidOf(e.worker) !== victim.pid), `seed ${rnd.seed}`).toBe(true);
+      expect(finals.length, `seed ${rnd.seed}`).toBeGreaterThan(0);
+      // The victim may have published just before it died (then the rescuer finds "unchanged"); the rescuer always reports.
+      expect(finals.some((e) => pidOf(e.worker) !== victim.pid), `seed ${rnd.seed}`).toBe(true);
     }
 
     const report = await reconcile({

@@ -68,7 +68,20 @@ export class AuditTail {
     }
   }
 
-  /** The events of one job seen so far, in order. */
+  /** Reads everything the stream holds now (without blocking), so `seen` and `of` are up to date. */
+  async catchUp(): Promise<void> {
+    for (;;) {
+      const reply = (await this.conn.xread('COUNT', 1000, 'STREAMS', this.key, this.cursor)) as Array<[string, Array<[string, string[]]>]> | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) return;
+      for (const [id, fields] of entries) {
+        this.cursor = id;
+        this.seen.push(auditEventOf(fields));
+      }
+    }
+  }
+
+  /** The events of one job seen so far (call `catchUp` first for all of them), in order. */
   of(jobId: string): AuditEvent[] {
     return this.seen.filter((e) => e.jobId === jobId);
   }

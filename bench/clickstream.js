@@ -3,10 +3,10 @@
 // into a real lake) against, on the same file in the same run, csv-parser
 // alone counting rows and python3's csv module copying it. Each measurement is
 // its own process (fresh heap, own peak RSS), the three are interleaved and
-// repeated, and the medians are compared. Then a ~1 GB day checks that the
+// repeated; the fastest rounds are compared (medians are reported too). Then a ~1 GB day checks that the
 // ingest's peak RSS stays under 200 MB.
 // Uses the BUILT packages (npm run bench builds first).
-//   node bench/clickstream.js [--rows 1000000] [--repeats 3] [--dirty 0.002] [--skip-1gb] [--large-bytes 1000000000] [--dir D] [--json]
+//   node bench/clickstream.js [--rows 1000000] [--repeats 5] [--dirty 0.002] [--skip-1gb] [--large-bytes 1000000000] [--dir D] [--json]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,14 +62,23 @@ const median = (xs) => {
 };
 const round = (n, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
 
+/**
+ * Rows/s of the fastest round (the headline: other processes on the machine
+ * only ever add time, so the fastest round is the least disturbed), and of the
+ * median round.
+ */
 function summarize(samples) {
-  const seconds = median(samples.map((s) => s.seconds));
+  const times = samples.map((s) => s.seconds);
+  const best = Math.min(...times);
+  const mid = median(times);
   const rows = samples[0].rows;
   return {
     rows,
-    rowsPerSecond: round(rows / seconds),
-    medianSeconds: round(seconds, 3),
-    seconds: samples.map((s) => round(s.seconds, 3)),
+    rowsPerSecond: round(rows / best),
+    medianRowsPerSecond: round(rows / mid),
+    bestSeconds: round(best, 3),
+    medianSeconds: round(mid, 3),
+    seconds: times.map((t) => round(t, 3)),
     ...(samples[0].peakRssMb === undefined ? {} : { peakRssMb: Math.max(...samples.map((s) => s.peakRssMb)) }),
   };
 }
@@ -86,13 +95,13 @@ async function ingestOnce(dir, landingDir, date) {
 /**
  * @param {{ rows?: number, dir?: string, repeats?: number, dirty?: number, skip1gb?: boolean, largeBytes?: number, log?: (line: string) => void }} options
  *   rows: rows of the benchmark day (default 1,000,000); dir: work folder (default a temp folder, removed after);
- *   repeats: interleaved rounds (default 3); dirty: share of defective rows, so the rejected-row path is part of
+ *   repeats: interleaved rounds (default 5); dirty: share of defective rows, so the rejected-row path is part of
  *   the measurement (default 0.002, under the 1% reject limit); skip1gb: skip the ~1 GB RSS check;
  *   largeBytes: size of that file (default 1e9).
  */
 export async function runClickstreamBench(options = {}) {
   const rows = options.rows ?? 1_000_000;
-  const repeats = options.repeats ?? 3;
+  const repeats = options.repeats ?? 5;
   const dirty = options.dirty ?? 0.002;
   const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   const ownDir = options.dir === undefined;
@@ -125,6 +134,7 @@ export async function runClickstreamBench(options = {}) {
     const ours = { ...summarize(samples.ours), rejected: samples.ours[0].result.rejected };
     const python = pythonSkipped ? { skipped: pythonSkipped } : summarize(samples.python);
     const ratio = ours.rowsPerSecond / csvParser.rowsPerSecond;
+    const medianRatio = ours.medianRowsPerSecond / csvParser.medianRowsPerSecond;
     const result = {
       rows,
       fileBytes: file.bytes,
@@ -135,7 +145,9 @@ export async function runClickstreamBench(options = {}) {
       python,
       ratios: {
         oursVsCsvParser: round(ratio, 3),
+        oursVsCsvParserMedian: round(medianRatio, 3),
         oursVsPython: python.rowsPerSecond ? round(ours.rowsPerSecond / python.rowsPerSecond, 3) : null,
+        // Each round runs the three back to back, so a round's ratio shares its load.
         oursVsCsvParserPerRound: samples.ours.map((s, i) => round(samples.csvParser[i].seconds / s.seconds, 3)),
       },
       target: { oursVsCsvParser: TARGET_RATIO, met: ratio >= TARGET_RATIO },
@@ -194,10 +206,13 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     const f = (n) => n.toLocaleString('en-US');
     const lines = [
       `day: ${f(result.rows)} rows, ${(result.fileBytes / 1e6).toFixed(1)} MB (generated in ${result.generate.seconds} s)`,
-      `csv-parser alone (count rows): ${f(result.csvParser.rowsPerSecond)} rows/s  [${result.csvParser.seconds.join(', ')} s]`,
-      `our ingest (full):             ${f(result.ours.rowsPerSecond)} rows/s  [${result.ours.seconds.join(', ')} s], peak RSS ${result.ours.peakRssMb} MB`,
-      result.python.skipped ? `python3 csv copy: skipped (${result.python.skipped})` : `python3 csv copy:              ${f(result.python.rowsPerSecond)} rows/s  [${result.python.seconds.join(', ')} s]`,
-      `ours / csv-parser: ${result.ratios.oursVsCsvParser}× (target ≥ ${TARGET_RATIO}×: ${result.target.met ? 'met' : 'NOT met'}), per round ${result.ratios.oursVsCsvParserPerRound.join(', ')}`,
+      `rows/s of the fastest round (median round); seconds per round:`,
+      `csv-parser alone (count rows): ${f(result.csvParser.rowsPerSecond)} (${f(result.csvParser.medianRowsPerSecond)})  [${result.csvParser.seconds.join(', ')}]`,
+      `our ingest (full):             ${f(result.ours.rowsPerSecond)} (${f(result.ours.medianRowsPerSecond)})  [${result.ours.seconds.join(', ')}], peak RSS ${result.ours.peakRssMb} MB, ${f(result.ours.rejected)} rows rejected`,
+      result.python.skipped
+        ? `python3 csv copy: skipped (${result.python.skipped})`
+        : `python3 csv copy:              ${f(result.python.rowsPerSecond)} (${f(result.python.medianRowsPerSecond)})  [${result.python.seconds.join(', ')}]`,
+      `ours / csv-parser: ${result.ratios.oursVsCsvParser}× fastest, ${result.ratios.oursVsCsvParserMedian}× median (target ≥ ${TARGET_RATIO}×: ${result.target.met ? 'met' : 'NOT met'}); per round ${result.ratios.oursVsCsvParserPerRound.join(', ')}`,
       result.ratios.oursVsPython === null ? '' : `ours / python3 csv: ${result.ratios.oursVsPython}×`,
       result.oneGb.skipped
         ? `1 GB check: ${result.oneGb.skipped}`

@@ -31,6 +31,7 @@ export class FaultStand {
   readonly audit: AuditTail;
   readonly workers: WorkerProcess[] = [];
   private readonly events = new Map<SourceName, QueueEvents>();
+  private readonly deferred: Array<() => Promise<void>> = [];
 
   constructor(name: string, overrides: Record<string, string> = {}) {
     this.t = makeTestEnv(name, { ...FAULT_ENV, ...overrides });
@@ -90,8 +91,14 @@ export class FaultStand {
     return w.exited;
   }
 
+  /** Runs `fn` on close, after the workers are gone and before the data dir is removed (e.g. an unmount). */
+  defer(fn: () => Promise<void>): void {
+    this.deferred.push(fn);
+  }
+
   async close(): Promise<void> {
     await stopWorkers(this.workers, 'SIGKILL');
+    for (const fn of this.deferred.splice(0).reverse()) await fn();
     await Promise.allSettled([...this.events.values()].map((e) => e.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.audit.close();

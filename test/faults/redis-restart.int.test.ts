@@ -50,8 +50,7 @@ describe('fault 5: Redis restarted during a backfill run by real worker processe
     await cli.waitForOutput(`enqueued ${DAYS * 2} new · 0 already queued · 0 already in the lake`);
 
     // Restart while the backlog is being worked through.
-    let committed = 0;
-    await s.audit.waitFor((e) => e.type === 'committed' && ++committed >= 6, 60_000, '6 commits');
+    await s.audit.waitForCount((e) => e.type === 'committed', 6, 60_000, '6 commits');
     await s.audit.catchUp();
     const doneBefore = s.audit.seen.filter((e) => e.type === 'committed').length;
     expect(doneBefore).toBeLessThan(DAYS * 2);

@@ -48,37 +48,43 @@ export class AuditTail {
    * that matches; rejects when none comes in time.
    */
   async waitFor(match: (e: AuditEvent) => boolean, timeoutMs = 60_000, what = 'a matching audit event'): Promise<AuditEvent> {
-    const hit = this.seen.find(match);
-    if (hit) return hit;
+    const [first] = await this.waitForCount(match, 1, timeoutMs, what);
+    return first as AuditEvent;
+  }
+
+  /** Resolves with the events (seen so far or arriving within `timeoutMs`) that match, once there are at least `count`. */
+  async waitForCount(match: (e: AuditEvent) => boolean, count: number, timeoutMs = 60_000, what = `${count} matching audit events`): Promise<AuditEvent[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const hits = this.seen.filter(match);
+      if (hits.length >= count) return hits;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; seen: ${this.seen.map((e) => `${e.type}:${e.jobId ?? ''}`).join(' ')}`);
-      const reply = (await this.conn.xread('COUNT', 1000, 'BLOCK', Math.min(left, 2000), 'STREAMS', this.key, this.cursor)) as Array<[string, Array<[string, string[]]>]> | null;
-      let found: AuditEvent | undefined;
-      for (const [, entries] of reply ?? []) {
-        for (const [id, fields] of entries) {
-          this.cursor = id;
-          const event = auditEventOf(fields);
-          this.seen.push(event);
-          if (!found && match(event)) found = event;
-        }
-      }
-      if (found) return found;
+      await this.read(Math.min(left, 2000));
     }
+  }
+
+  /** One XREAD, blocking up to `blockMs` when the stream has nothing new; answers how many events it read. */
+  private async read(blockMs?: number): Promise<number> {
+    const reply = (
+      blockMs === undefined
+        ? await this.conn.xread('COUNT', 1000, 'STREAMS', this.key, this.cursor)
+        : await this.conn.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', this.key, this.cursor)
+    ) as Array<[string, Array<[string, string[]]>]> | null;
+    let n = 0;
+    for (const [, entries] of reply ?? []) {
+      for (const [id, fields] of entries) {
+        this.cursor = id;
+        this.seen.push(auditEventOf(fields));
+        n += 1;
+      }
+    }
+    return n;
   }
 
   /** Reads everything the stream holds now (without blocking), so `seen` and `of` are up to date. */
   async catchUp(): Promise<void> {
-    for (;;) {
-      const reply = (await this.conn.xread('COUNT', 1000, 'STREAMS', this.key, this.cursor)) as Array<[string, Array<[string, string[]]>]> | null;
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) return;
-      for (const [id, fields] of entries) {
-        this.cursor = id;
-        this.seen.push(auditEventOf(fields));
-      }
-    }
+    while ((await this.read()) > 0);
   }
 
   /** The events of one job seen so far (call `catchUp` first for all of them), in order. */

@@ -51,7 +51,10 @@ async function ingest(dataDir, landingDir, date) {
 
 const [kind, ...args] = process.argv.slice(2);
 let out;
+// CPU time of the whole process (all threads: libuv's file writes and gunzip included) over the same span.
+const cpu0 = process.cpuUsage();
 if (kind === 'csv-parser') out = await csvParserCount(args[0]);
 else if (kind === 'ingest') out = await ingest(args[0], args[1], args[2]);
 else throw new Error(`clickstream-child: unknown kind ${JSON.stringify(kind)} (csv-parser | ingest)`);
-process.stdout.write(`${JSON.stringify({ ...out, peakRssMb: peakRssMb() })}\n`);
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(`${JSON.stringify({ ...out, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRssMb() })}\n`);

@@ -21,7 +21,13 @@ export async function runRecomart(args: readonly string[], env: NodeJS.ProcessEn
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', (c) => resolve(c));
+    child.once('error', (err) => {
+      stderr += `could not start ${command}: ${err.message}\n`;
+      resolve(null);
+    });
+  });
   clearTimeout(timer);
   return { code, stdout, stderr };
 }

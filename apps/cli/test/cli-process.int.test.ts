@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,9 +34,12 @@ describe('the recomart process', () => {
   // 127.0.0.1:6379, and a PATH without redis-server.
   it.runIf(canUnshareNet())('npm start with no Redis and no redis-server prints the instruction and exits 1 within 5 s', async () => {
     const started = Date.now();
-    const nodeDir = path.dirname(process.execPath);
-    const r = await runRecomart(['start'], { PATH: nodeDir, DATA_DIR: dataDir }, { wrap: ['unshare', '-n', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'], timeoutMs: 20_000 });
+    // A PATH with node and nothing else (node's own folder may hold redis-server too).
+    const nodeDir = mkdtempSync(path.join(tmpdir(), 'recomart-path-'));
+    symlinkSync(process.execPath, path.join(nodeDir, 'node'));
+    const r = await runRecomart(['start'], { PATH: nodeDir, DATA_DIR: dataDir }, { wrap: ['/usr/bin/unshare', '-n', '/bin/sh', '-c', '/usr/sbin/ip link set lo up 2>/dev/null; exec "$@"', 'sh'], timeoutMs: 20_000 });
     const elapsed = Date.now() - started;
+    rmSync(nodeDir, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       'recomart start: cannot reach Redis at redis://127.0.0.1:6379 (ECONNREFUSED): start it with "docker compose up -d redis" or set REDIS_URL\n',

@@ -57,10 +57,10 @@ describe('fault 1: SIGKILL of a worker while it writes a large clickstream parti
     const before = await snapshotLake(s.dataDir);
 
     const points: string[] = [];
-    for (const date of dates) {
+    for (const [i, date] of dates.entries()) {
       const jobId = `clickstream__${date}`;
-      // Somewhere from "nothing staged yet" to "every byte staged" (commit under way).
-      const fraction = rnd.next() < 0.2 ? 1 : rnd.next();
+      // Random points while the file is staged, and the last one once every byte is staged (fsync, manifest, rename).
+      const fraction = i === dates.length - 1 ? 1 : rnd.next();
       const job = await s.queue('clickstream').add('ingest', payload(date), { jobId });
       const victim = await killWhileWriting(s, jobId, sizes.get(date) as number, fraction, new Set());
       points.push(`${date}: killed at ${victim.bytes} of ${sizes.get(date)} bytes${victim.gone ? ' (staging already published)' : ''}`);

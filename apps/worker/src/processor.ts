@@ -38,6 +38,8 @@ export interface ProcessorDeps {
   audit: AuditSink;
   /** `host:pid` of this worker. */
   worker: string;
+  /** The source whose queue this processor consumes; a job naming another source is refused. */
+  queueSource?: SourceName;
   /** Hands the whole queue back to BullMQ's limiter for `ms` (shared by all workers). */
   rateLimit?: (ms: number) => Promise<void>;
   metrics?: ProcessorMetrics;
@@ -82,6 +84,11 @@ export function createIngestProcessor(deps: ProcessorDeps) {
     let payload: IngestPayload;
     try {
       payload = parsePayload(job.data);
+      if (deps.queueSource !== undefined && payload.source !== deps.queueSource) {
+        throw new InvalidInputError(
+          `job data names source ${JSON.stringify(payload.source)}, but the job is in the ${deps.queueSource} queue (ingest-${deps.queueSource})`,
+        );
+      }
     } catch (err) {
       const reason = err instanceof InvalidInputError ? err.message : String(err);
       await record('failed', { jobId, runId, attempt, worker: deps.worker, errorClass: 'InvalidInputError', error: reason, final: true });

@@ -97,6 +97,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       logger,
       audit,
       worker: identity,
+      queueSource: source,
       metrics,
       shutdownSignal: shutdown.signal,
       ...(budgets ? { budgets } : {}),

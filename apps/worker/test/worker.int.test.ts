@@ -137,6 +137,7 @@ describe('worker: queue → source → lake', () => {
       ['bad-date', { source: 'clickstream', date: '2024-02-30', trigger: 'manual' }, 'job data is invalid: date: must be a calendar date as YYYY-MM-DD, got "2024-02-30"'],
       ['extra', { source: 'clickstream', date: '2026-01-02', trigger: 'manual', path: '/etc/passwd' }, 'job data is invalid: unknown field(s) path'],
       ['types', { source: 'clickstream', date: 20260102, trigger: 'manual' }, 'job data is invalid: date: Invalid input: expected string, received number, got 20260102'],
+      ['other-queue', { source: 'products', date: '2026-01-02', trigger: 'manual' }, 'job data names source "products", but the job is in the clickstream queue (ingest-clickstream)'],
     ];
     for (const [id, data, reason] of cases) {
       const job = await clickQ().add('ingest', data, { jobId: id, attempts: 5 });

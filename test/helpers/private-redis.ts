@@ -1,20 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { freeLoopbackPort, spawnRedisServer } from '@recomart/cli';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;
 
 export interface PrivateRedis {
   url: string;
@@ -38,25 +29,7 @@ export async function startPrivateRedis(options: { appendonly?: boolean; policy?
     '--appendonly', options.appendonly ? 'yes' : 'no',
     '--maxmemory-policy', options.policy ?? 'noeviction',
   ];
-  const launch = async (): Promise<ChildProcess> => {
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
-      child.once('error', reject);
-    });
-    child.stdout?.resume();
-    child.stderr?.resume();
-    return child;
-  };
+  const launch = (): Promise<ChildProcess> => spawnRedisServer('redis-server', args);
   const handle: PrivateRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,

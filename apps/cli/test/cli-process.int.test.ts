@@ -1,18 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { canUnshareNet, IN_EMPTY_NETNS } from '../../../test/helpers/netns.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runRecomart } from '../../../test/helpers/run-cli.js';
 
-function canUnshareNet(): boolean {
-  try {
-    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the recomart process', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'recomart-cli-'));
@@ -37,7 +29,7 @@ describe('the recomart process', () => {
     // A PATH with node and nothing else (node's own folder may hold redis-server too).
     const nodeDir = mkdtempSync(path.join(tmpdir(), 'recomart-path-'));
     symlinkSync(process.execPath, path.join(nodeDir, 'node'));
-    const r = await runRecomart(['start'], { PATH: nodeDir, DATA_DIR: dataDir }, { wrap: ['/usr/bin/unshare', '-n', '/bin/sh', '-c', '/usr/sbin/ip link set lo up 2>/dev/null; exec "$@"', 'sh'], timeoutMs: 20_000 });
+    const r = await runRecomart(['start'], { PATH: nodeDir, DATA_DIR: dataDir }, { wrap: IN_EMPTY_NETNS, timeoutMs: 20_000 });
     const elapsed = Date.now() - started;
     rmSync(nodeDir, { recursive: true, force: true });
     expect(r.code).toBe(1);

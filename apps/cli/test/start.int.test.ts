@@ -1,19 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
+import { canUnshareNet, IN_EMPTY_NETNS } from '../../../test/helpers/netns.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { BIN, ROOT } from '../../../test/helpers/run-cli.js';
 import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
 
-function canUnshareNet(): boolean {
-  try {
-    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Stack {
   lines: string[];
@@ -100,9 +93,7 @@ describe('recomart start', () => {
   it.runIf(canUnshareNet())('starts a private redis-server when none answers and REDIS_URL is unset', async () => {
     const { REDIS_URL: _unset, ...env } = t.env;
     const redisDir = path.dirname(execFileSync('sh', ['-c', 'command -v redis-server']).toString().trim());
-    const stack = runStack(['--no-board', '--no-mock-api'], { ...env, PATH: `${path.dirname(process.execPath)}:${redisDir}:/usr/bin:/bin` }, [
-      'unshare', '-n', 'sh', '-c', 'ip link set lo up; exec "$@"', 'sh',
-    ]);
+    const stack = runStack(['--no-board', '--no-mock-api'], { ...env, PATH: `${path.dirname(process.execPath)}:${redisDir}:/usr/bin:/bin` }, [...IN_EMPTY_NETNS]);
     const line = await stack.waitFor(/^\[start\] no Redis at redis:\/\/127\.0\.0\.1:6379: started a private redis-server/);
     expect(line).toContain('(AOF on, noeviction, data in');
     await stack.waitFor(/"event":"worker-ready"/);

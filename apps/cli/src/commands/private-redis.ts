@@ -18,7 +18,8 @@ export function onPath(name: string, envPath = ''): string | undefined {
   return undefined;
 }
 
-async function freeLoopbackPort(): Promise<number> {
+/** A free TCP port on 127.0.0.1. */
+export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -36,31 +37,28 @@ export interface StartedRedis {
 }
 
 /**
- * Starts a private redis-server for the local stack: loopback only, a free
- * port, AOF on, `noeviction`, data under `dir`. Resolves once it accepts connections.
+ * Spawns `redis-server` with `args` and resolves once it accepts connections
+ * (or rejects with the tail of its output when it exits or takes over 10 s).
  */
-export async function startPrivateRedisServer(binary: string, dir: string): Promise<StartedRedis> {
-  mkdirSync(dir, { recursive: true });
-  const port = await freeLoopbackPort();
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export async function spawnRedisServer(binary: string, args: readonly string[]): Promise<ChildProcess> {
+  const child = spawn(binary, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out.slice(-300)}`)), 10_000);
-    child.stdout?.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes('Ready to accept connections')) {
         clearTimeout(timer);
+        child.off('exit', onExit);
         resolve();
       }
-    });
-    child.once('exit', (code) => {
+    };
+    const onExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`redis-server exited with ${code}: ${out.slice(-300)}`));
-    });
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -68,6 +66,19 @@ export async function startPrivateRedisServer(binary: string, dir: string): Prom
   });
   child.stdout?.resume();
   child.stderr?.resume();
+  return child;
+}
+
+/**
+ * Starts a private redis-server for the local stack: loopback only, a free
+ * port, AOF on, `noeviction`, data under `dir`. Resolves once it accepts connections.
+ */
+export async function startPrivateRedisServer(binary: string, dir: string): Promise<StartedRedis> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freeLoopbackPort();
+  const child = await spawnRedisServer(binary, [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', '',
+  ]);
   return {
     url: `redis://127.0.0.1:${port}`,
     child,

@@ -64,8 +64,10 @@ export class RetryableJobError extends Error {
   }
 }
 
-/** Progress is pushed to Redis at most this often. */
+/** Progress is pushed to the job at most this often… */
 const PROGRESS_EVERY_MS = 1000;
+/** …and to the audit log (a `progress` event) at most this often. */
+const AUDIT_PROGRESS_EVERY_MS = 10_000;
 
 /**
  * Builds the ingest processor: payload check → source → lake commit, with
@@ -110,6 +112,7 @@ export function createIngestProcessor(deps: ProcessorDeps) {
     const onShutdown = () => controller.abort(deps.shutdownSignal?.reason);
     deps.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
     let lastProgressAt = 0;
+    let lastAuditProgressAt = started;
     let latest: SourceProgress = {};
     const progress = (p: SourceProgress) => {
       latest = { ...latest, ...p };
@@ -117,6 +120,10 @@ export function createIngestProcessor(deps: ProcessorDeps) {
       if (t - lastProgressAt < PROGRESS_EVERY_MS) return;
       lastProgressAt = t;
       job.updateProgress({ ...latest }).catch((err: unknown) => log.warn({ err }, 'could not report progress'));
+      if (t - lastAuditProgressAt >= AUDIT_PROGRESS_EVERY_MS) {
+        lastAuditProgressAt = t;
+        void record('progress', { ...base, ...latest, elapsedMs: t - started });
+      }
     };
 
     try {

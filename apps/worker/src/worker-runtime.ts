@@ -17,7 +17,7 @@ import {
   type IngestQueue,
 } from '@recomart/queue';
 import { sourceRegistry, type Source } from '@recomart/sources';
-import { Worker } from 'bullmq';
+import { WaitingError, Worker } from 'bullmq';
 import type { IngestPayload } from '@recomart/jobs';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import { WorkerMetrics } from './metrics.js';
@@ -86,6 +86,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       ? { products: new RedisRequestBudget(connection, requestBudgetKey(config.queuePrefix, 'products'), config.products.rateLimitPerSecond) }
       : undefined;
   const shutdown = new AbortController();
+  /**
+   * Set when close() starts. BullMQ may still hand over a job it fetched in the
+   * moment before its blocking wait was interrupted; such a job goes straight
+   * back to the wait list untouched, for another worker.
+   */
+  let stopping = false;
   const workers = new Map<SourceName, Worker<IngestPayload, IngestJobResult>>();
 
   for (const source of sources) {
@@ -103,7 +109,16 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       ...(budgets ? { budgets } : {}),
       rateLimit: (ms) => queue.rateLimit(ms),
     });
-    const worker = new Worker<IngestPayload, IngestJobResult>(queueName(source), (job) => processor(job), {
+    const worker = new Worker<IngestPayload, IngestJobResult>(
+      queueName(source),
+      async (job, token) => {
+        if (stopping) {
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        return processor(job);
+      },
+      {
       connection,
       prefix: config.queuePrefix,
       concurrency,
@@ -117,7 +132,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           return ingestBackoff(attemptsMade, config.jobs.backoffMs, err);
         },
       },
-    });
+      },
+    );
     worker.on('error', (err) => logger.error({ err: err.message, queue: queueName(source) }, 'worker error'));
     worker.on('stalled', (jobId: string, prev: string) => {
       logger.warn({ event: 'stalled', jobId, prev, source }, 'job stalled; it will be retried or failed by the stall limit');
@@ -153,6 +169,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     lake,
     close(graceMs = config.worker.shutdownGraceMs) {
       closing ??= (async () => {
+        stopping = true;
         logger.info({ event: 'worker-stopping', graceMs }, 'worker stopping: no new jobs, waiting for active ones');
         const graceful = Promise.all([...workers.values()].map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;

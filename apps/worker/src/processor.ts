@@ -91,6 +91,12 @@ export function createIngestProcessor(deps: ProcessorDeps) {
           `job data names source ${JSON.stringify(payload.source)}, but the job is in the ${deps.queueSource} queue (ingest-${deps.queueSource})`,
         );
       }
+      const named = /^([a-z][a-z0-9_-]*)__(\d{4}-\d{2}-\d{2})(__r[a-z0-9]+)?$/.exec(job.id ?? '');
+      if (named && (named[1] !== payload.source || named[2] !== payload.date)) {
+        throw new InvalidInputError(
+          `job data names ${payload.source} ${payload.date}, but the job id ${JSON.stringify(job.id)} is for ${named[1]} ${named[2]}`,
+        );
+      }
     } catch (err) {
       const reason = err instanceof InvalidInputError ? err.message : String(err);
       await record('failed', { jobId, runId, attempt, worker: deps.worker, errorClass: 'InvalidInputError', error: reason, final: true });

@@ -121,6 +121,16 @@ describe('the ingest processor (no queue)', () => {
     expect(events.at(-1)).toMatchObject({ type: 'retry-scheduled', rateLimited: true, delayMs: 45_000 });
   });
 
+  it('refuses job data edited to another partition than its job id names', async () => {
+    const { processor } = setup(async () => {
+      throw new Error('unreachable');
+    });
+    const edited = fakeJob({ source: 'clickstream', date: '2026-03-02', trigger: 'manual' }).job; // id clickstream__2026-03-01
+    const err = await processor(edited).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect((err as Error).message).toBe('job data names clickstream 2026-03-02, but the job id "clickstream__2026-03-01" is for clickstream 2026-03-01');
+  });
+
   it('refuses bad job data without running the source', async () => {
     let ran = false;
     const { processor, events } = setup(async () => {

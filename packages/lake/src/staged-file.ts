@@ -22,6 +22,13 @@ export interface StagedFileOptions {
   fs: LakeFileSystem;
   /** Runs before the file is created: makes the staging folders. */
   prepare(): Promise<void>;
+  /**
+   * Takes over the open handle of a file whose bytes are all written: the
+   * session fsyncs and closes it before anything is published, with its
+   * other finished files, several at a time (far cheaper than one fsync
+   * after another as each file ends). Rejects with an earlier fsync failure.
+   */
+  release(handle: WriteHandle): Promise<void>;
   /** Called when the file failed because of an I/O error; resolves once the session cleaned up. */
   onIoError(err: IngestError): Promise<void>;
 }
@@ -29,8 +36,9 @@ export interface StagedFileOptions {
 /**
  * The `Writable` of one staged file: hashes and counts every chunk as it is
  * written through to disk, one write in flight at a time (so the producer
- * feels backpressure and nothing is buffered whole); on `end()` it fsyncs and
- * closes the file. An I/O error becomes a retryable `TransientError`.
+ * feels backpressure and nothing is buffered whole); on `end()` it hands the
+ * open file to its session, which fsyncs it before publishing. An I/O error
+ * becomes a retryable `TransientError`.
  */
 class HashingFileWriter extends Writable {
   private handle: WriteHandle | undefined;
@@ -92,16 +100,11 @@ class HashingFileWriter extends Writable {
       callback(new TransientError(`lake: staged file ${JSON.stringify(this.options.name)} is not open`));
       return;
     }
-    handle
-      .sync()
-      .then(() => {
-        this.handle = undefined;
-        return handle.close();
-      })
-      .then(
-        () => callback(),
-        (err: unknown) => callback(this.fail(err, 'flushing staged file')),
-      );
+    this.handle = undefined;
+    this.options.release(handle).then(
+      () => callback(),
+      (err: unknown) => callback(this.fail(err, 'flushing staged file')),
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -123,8 +126,29 @@ class HashingFileWriter extends Writable {
   }
 }
 
-/** A file being written into a session's staging area. */
-export class StagedFile implements FileSink {
+/** What a write session sees of each of its files, however it is written. */
+export interface SessionFile {
+  readonly options: StagedFileOptions;
+  /** Resolves with the file's manifest entry once finished; rejects when it ended otherwise. */
+  readonly done: Promise<ManifestFile>;
+  /** Resolves once the file let go of its handle (closed, or handed to the session), however it ended. */
+  readonly closed: Promise<void>;
+  /** Whether `closed` has resolved. */
+  readonly isClosed: boolean;
+  /** Set once finished successfully. */
+  readonly result: ManifestFile | undefined;
+  /** Set once it ended without finishing. */
+  readonly failure: Error | undefined;
+  /** Set when a filesystem call failed (not when the file was stopped or refused). */
+  readonly ioError: IngestError | undefined;
+  /** Ends an unfinished file for the session (its `done` rejects with `reason`); no-op once settled. */
+  stop(reason: Error): void;
+  /** Bytes written so far and their sha256 (for a quarantine listing of an unfinished file). */
+  progress(): { bytes: number; sha256: string };
+}
+
+/** A file streamed into a session's staging area (`createFile`). */
+export class StagedFile implements FileSink, SessionFile {
   readonly stream: HashingFileWriter;
   readonly done: Promise<ManifestFile>;
   /** Resolves once the stream closed (file handle released), however it ended. */
@@ -173,6 +197,14 @@ export class StagedFile implements FileSink {
     this.done.catch(() => undefined);
   }
 
+  get isClosed(): boolean {
+    return this.stream.closed;
+  }
+
+  get ioError(): IngestError | undefined {
+    return this.stream.ioError;
+  }
+
   /** Ends an unfinished file for the session (its `done` rejects with `reason`); no-op once settled. */
   stop(reason: Error): void {
     if (!this.pending) return;
@@ -188,5 +220,113 @@ export class StagedFile implements FileSink {
   /** Bytes written so far and their sha256 (for a quarantine listing of an unfinished file). */
   progress(): { bytes: number; sha256: string } {
     return { bytes: this.stream.bytes, sha256: this.stream.digest() };
+  }
+}
+
+/** sha256 of no bytes: the progress of a whole file not written yet. */
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
+
+/**
+ * A file whose bytes are all known up front (`writeFile`: one API page, a
+ * small report): created, written in one go, hashed, and handed to the
+ * session for its fsync, with none of a stream's machinery. Fails and stops
+ * exactly like a streamed file: an I/O error is a retryable
+ * `TransientError` naming the file, reported once the session cleaned up.
+ */
+export class WholeStagedFile implements SessionFile {
+  readonly done: Promise<ManifestFile>;
+  readonly closed: Promise<void>;
+  isClosed = false;
+  result: ManifestFile | undefined;
+  failure: Error | undefined;
+  ioError: IngestError | undefined;
+  private stopReason: Error | undefined;
+  private written = 0;
+  private sha256 = EMPTY_SHA256;
+
+  constructor(
+    readonly options: StagedFileOptions,
+    data: Uint8Array,
+  ) {
+    let markClosed: () => void = () => undefined;
+    this.closed = new Promise<void>((resolve) => {
+      markClosed = resolve;
+    });
+    this.done = this.run(data, markClosed);
+    this.done.catch(() => undefined);
+  }
+
+  private async run(data: Uint8Array, markClosed: () => void): Promise<ManifestFile> {
+    try {
+      this.result = await this.write(data);
+    } catch (err) {
+      this.failure = this.ioError ?? this.stopReason ?? (err instanceof Error ? err : new TransientError(String(err)));
+    } finally {
+      this.isClosed = true;
+      markClosed();
+    }
+    if (this.result !== undefined) return this.result;
+    // Like a streamed file: an I/O error is reported once the session has cleaned up.
+    if (this.ioError !== undefined) await this.options.onIoError(this.ioError).catch(() => undefined);
+    throw this.failure ?? new TransientError(`lake: staged file ${JSON.stringify(this.options.name)} was not written`);
+  }
+
+  private fail(err: unknown, action: string): IngestError {
+    this.ioError ??= ioFailure(err, `${action} ${JSON.stringify(this.options.name)}`);
+    return this.ioError;
+  }
+
+  private checkStopped(): void {
+    if (this.stopReason !== undefined) throw this.stopReason;
+  }
+
+  private async write(data: Uint8Array): Promise<ManifestFile> {
+    const o = this.options;
+    try {
+      await o.prepare();
+    } catch (err) {
+      // An ingest error here is the session refusing (aborted, failed), not an I/O error.
+      throw err instanceof IngestError ? err : this.fail(err, 'creating staged file');
+    }
+    this.checkStopped();
+    let handle: WriteHandle;
+    try {
+      handle = await o.fs.createFile(o.path);
+    } catch (err) {
+      throw this.fail(err, 'creating staged file');
+    }
+    try {
+      this.checkStopped();
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      if (data.byteLength > 0) {
+        try {
+          await handle.write(data);
+        } catch (err) {
+          throw this.fail(err, 'writing staged file');
+        }
+      }
+      this.written = data.byteLength;
+      this.sha256 = sha256;
+      this.checkStopped();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+    try {
+      await o.release(handle);
+    } catch (err) {
+      throw this.fail(err, 'flushing staged file');
+    }
+    this.checkStopped();
+    return { path: o.name, bytes: this.written, sha256: this.sha256, origin: o.origin };
+  }
+
+  stop(reason: Error): void {
+    if (this.result !== undefined || this.failure !== undefined) return;
+    this.stopReason ??= reason;
+  }
+
+  progress(): { bytes: number; sha256: string } {
+    return { bytes: this.written, sha256: this.sha256 };
   }
 }

@@ -2,12 +2,13 @@ import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { InvalidInputError, TransientError, type IngestError } from '@recomart/jobs';
 import type { LakeFileSystem } from './file-system.js';
+import { FileSyncer } from './file-syncer.js';
 import { errorCode, ioFailure } from './lake-errors.js';
 import { MANIFEST_FILE, REASON_FILE, partitionPath, quarantinePath, resolveInside, stagingRoot, versionFilePath } from './layout.js';
 import { manifestProblem, sameContent, serializeManifest, sortFiles } from './manifest.js';
 import { checkFileName } from './names.js';
 import { latestVersion } from './partition-reader.js';
-import { StagedFile } from './staged-file.js';
+import { StagedFile, WholeStagedFile, type SessionFile, type StagedFileOptions } from './staged-file.js';
 import type { CommitInput, CommitResult, FileSink, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 
 /**
@@ -83,9 +84,15 @@ function checkRecord(label: string, value: unknown): Record<string, unknown> {
  */
 export class FsWriteSession implements WriteSession {
   private state: State = 'open';
-  private readonly files = new Map<string, StagedFile>();
+  private readonly files = new Map<string, SessionFile>();
   /** Folders inside staging that hold files (fsynced before publishing). */
   private readonly subdirs = new Set<string>();
+  /** Each folder of a file name (`pages` of `pages/0001.json`) → the first file named inside it. */
+  private readonly folders = new Map<string, string>();
+  /** Staging sub-folders made (or being made), so each is made once, not once per file. */
+  private readonly madeDirs = new Map<string, Promise<unknown>>();
+  /** fsyncs finished files in batches, in the background; all of them before publishing. */
+  private readonly syncer = new FileSyncer();
   private staging: Promise<void> | undefined;
   private failure: IngestError | undefined;
   private cleanup: Promise<void> | undefined;
@@ -127,37 +134,63 @@ export class FsWriteSession implements WriteSession {
     if (this.state !== 'open') throw this.failure ?? new TransientError(`lake: the write session for ${this.label} is ${this.state}`);
     await this.ensureStaging();
     const dir = path.dirname(target);
-    if (dir !== this.deps.stagingDir) await this.deps.fs.mkdirp(dir);
+    if (dir === this.deps.stagingDir) return;
+    let made = this.madeDirs.get(dir);
+    if (made === undefined) {
+      made = this.deps.fs.mkdirp(dir);
+      this.madeDirs.set(dir, made);
+    }
+    await made;
+  }
+
+  /** A file of this session that `name` cannot live beside: a file where `name` needs a folder, or one inside `name`. */
+  private conflictOf(name: string): string | undefined {
+    const inside = this.folders.get(name);
+    if (inside !== undefined) return inside;
+    for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
+      const folder = name.slice(0, i);
+      if (this.files.has(folder)) return folder;
+    }
+    return undefined;
   }
 
   createFile(name: string, origin: string): FileSink {
+    return this.addFile(name, origin, (options) => new StagedFile(options));
+  }
+
+  async writeFile(name: string, origin: string, data: Uint8Array | string): Promise<ManifestFile> {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new InvalidInputError(`the data of file ${JSON.stringify(name)} must be a string or bytes, got ${typeof data}`);
+    }
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    return this.addFile(name, origin, (options) => new WholeStagedFile(options, bytes)).done;
+  }
+
+  /** Checks a new file's name and origin, then starts it. */
+  private addFile<F extends SessionFile>(name: string, origin: string, start: (options: StagedFileOptions) => F): F {
     this.assertOpen(`create ${JSON.stringify(name)}`);
     checkFileName(name);
     checkOrigin(origin);
     if (this.files.has(name)) throw new InvalidInputError(`file name ${JSON.stringify(name)} was already written in this session`);
-    for (const other of this.files.keys()) {
-      if (other.startsWith(`${name}/`) || name.startsWith(`${other}/`)) {
-        throw new InvalidInputError(`file name ${JSON.stringify(name)} conflicts with ${JSON.stringify(other)} in this session`);
-      }
-    }
+    const other = this.conflictOf(name);
+    if (other !== undefined) throw new InvalidInputError(`file name ${JSON.stringify(name)} conflicts with ${JSON.stringify(other)} in this session`);
     const target = versionFilePath(this.deps.stagingDir, name);
     for (let dir = path.dirname(target); dir !== this.deps.stagingDir; dir = path.dirname(dir)) this.subdirs.add(dir);
-    const file = new StagedFile({
+    for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
+      const folder = name.slice(0, i);
+      if (!this.folders.has(folder)) this.folders.set(folder, name);
+    }
+    const file = start({
       name,
       origin,
       path: target,
       fs: this.deps.fs,
       prepare: () => this.prepareFile(target),
+      release: (handle) => this.syncer.add(name, handle),
       onIoError: (err) => this.fail(err),
     });
     this.files.set(name, file);
     return file;
-  }
-
-  async writeFile(name: string, origin: string, data: Uint8Array | string): Promise<ManifestFile> {
-    const sink = this.createFile(name, origin);
-    sink.stream.end(data);
-    return sink.done;
   }
 
   /** An I/O error killed a file: the session is dead, its staging goes. */
@@ -179,12 +212,13 @@ export class FsWriteSession implements WriteSession {
   }
 
   private async stopPending(reason: Error): Promise<void> {
-    const open = [...this.files.values()].filter((f) => !f.stream.closed);
+    const open = [...this.files.values()].filter((f) => !f.isClosed);
     for (const f of open) f.stop(reason);
     await Promise.all(open.map((f) => f.closed));
   }
 
   private async removeStaging(): Promise<void> {
+    await this.syncer.discard();
     if (!this.staging) return;
     await this.staging.catch(() => undefined);
     await this.deps.fs.remove(this.deps.stagingDir);
@@ -198,7 +232,7 @@ export class FsWriteSession implements WriteSession {
         out.push(f.result);
         continue;
       }
-      if (f.stream.ioError) throw f.stream.ioError;
+      if (f.ioError) throw f.ioError;
       if (f.failure && this.failure) throw this.failure;
       throw new InvalidInputError(
         f.failure
@@ -243,7 +277,7 @@ export class FsWriteSession implements WriteSession {
     }
   }
 
-  /** fsyncs the staging folders, deepest first (files were fsynced when they ended). */
+  /** fsyncs the staging folders, deepest first (after their files: `syncer.flush()`). */
   private async syncStaging(): Promise<void> {
     const dirs = [...this.subdirs].sort((a, b) => b.length - a.length);
     for (const dir of dirs) await this.deps.fs.syncDir(dir);
@@ -295,15 +329,21 @@ export class FsWriteSession implements WriteSession {
     const { source, date } = this.init;
     const partition = partitionPath(this.deps.dataDir, source, date);
     await this.ensureStaging();
-    await this.syncStaging();
     await this.ensureDir(partition);
     const manifestFile = path.join(this.deps.stagingDir, MANIFEST_FILE);
+    let durable = false;
     let manifestWritten = false;
     for (let race = 0; race < MAX_COMMIT_RACES; race++) {
       const { latest, highest } = await latestVersion(partition, source, date);
       if (latest && sameContent(latest.files, files)) {
         await this.removeStaging();
         return { status: 'unchanged', version: latest.version, manifest: latest, path: path.join(partition, `v${latest.version}`) };
+      }
+      if (!durable) {
+        // Every file, then every folder, is on disk before the manifest and the rename.
+        await this.syncer.flush();
+        await this.syncStaging();
+        durable = true;
       }
       const version = highest + 1;
       const manifest = this.manifestFor(input, files, version);
@@ -373,6 +413,7 @@ export class FsWriteSession implements WriteSession {
         codeVersion: this.deps.codeVersion,
       };
       await this.writeSmallFile(path.join(this.deps.stagingDir, REASON_FILE), `${JSON.stringify(record, null, 2)}\n`);
+      await this.syncer.flush();
       await this.syncStaging();
       const base = quarantinePath(this.deps.dataDir, source, date, runId);
       await this.ensureDir(path.dirname(base));

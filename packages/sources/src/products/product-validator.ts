@@ -50,6 +50,14 @@ function emptyCounts(): ValidationCounts {
   };
 }
 
+/** Reads one field of an item: a plain property access, unless the name is a dotted path. */
+type FieldReader = (item: object) => unknown;
+
+function readerOf(name: string): FieldReader {
+  if (name.includes('.')) return (item) => readField(item, name);
+  return (item) => (item as Record<string, unknown>)[name];
+}
+
 function absent(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
@@ -66,9 +74,11 @@ export class ProductValidator {
   rejected = 0;
   private readonly ids = new Set<string>();
   private readonly names: Record<ProductField, string>;
+  private readonly read: Record<ProductField, FieldReader>;
 
   constructor(fieldMap: Readonly<Record<string, string>>) {
     this.names = Object.fromEntries(PRODUCT_FIELDS.map((f) => [f, fieldMap[f] ?? f])) as Record<ProductField, string>;
+    this.read = Object.fromEntries(PRODUCT_FIELDS.map((f) => [f, readerOf(this.names[f])])) as Record<ProductField, FieldReader>;
   }
 
   /**
@@ -100,21 +110,24 @@ export class ProductValidator {
       this.rejected += 1;
       return undefined;
     }
-    const n = this.names;
+    const read = this.read;
     let rejected = false;
-    const rawId = readField(item, n.product_id);
+    const rawId = read.product_id(item);
     const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : '';
     const label = id === '' ? `#${this.products}` : id;
     if (absent(rawId) || id === '') {
       this.note('missingProductId', label);
       rejected = true;
-    } else if (this.ids.has(id)) {
-      this.note('duplicateProductId', label);
-      rejected = true;
     } else {
+      // One lookup: the set does not grow when the id was seen before.
+      const seen = this.ids.size;
       this.ids.add(id);
+      if (this.ids.size === seen) {
+        this.note('duplicateProductId', label);
+        rejected = true;
+      }
     }
-    const price = readField(item, n.price);
+    const price = read.price(item);
     if (price === undefined || price === null) {
       this.note('missingPrice', label);
       rejected = true;
@@ -125,16 +138,16 @@ export class ProductValidator {
       this.note('negativePrice', label);
       rejected = true;
     }
-    const popularity = readField(item, n.popularity_score);
+    const popularity = read.popularity_score(item);
     if (popularity === undefined || popularity === null) this.note('missingPopularityScore', label);
     else if (typeof popularity !== 'number' || !Number.isFinite(popularity)) {
       this.note('nonNumericPopularityScore', label);
       rejected = true;
     }
-    const category = readField(item, n.category);
+    const category = read.category(item);
     if (absent(category)) this.note('missingCategory', label);
     else if (typeof category !== 'string' || !KNOWN_CATEGORIES.has(category)) this.note('unknownCategory', label);
-    if (absent(readField(item, n.brand))) this.note('missingBrand', label);
+    if (absent(read.brand(item))) this.note('missingBrand', label);
     if (rejected) this.rejected += 1;
     return id === '' ? undefined : id;
   }

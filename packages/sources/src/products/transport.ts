@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import fetch, { FetchError } from 'node-fetch';
+import { finished } from 'node:stream';
+import fetch, { AbortError, FetchError } from 'node-fetch';
 
 /**
  * Largest page body accepted; a bigger one fails the request (and is retried
@@ -45,6 +46,42 @@ const USER_AGENT = 'recomart-ingest/0.1 (+products source)';
 /** node-fetch's "request to <url> failed, reason: x" → "x": the URL is shown elsewhere, without secrets. */
 function reasonOf(err: FetchError): string {
   return err.message.replace(/^request to \S+ failed, reason:\s*/, '').replace(/^Invalid response body while trying to fetch \S+:\s*/, 'invalid response body: ');
+}
+
+/**
+ * Reads a whole response body (node-fetch's `res.body`, a Node stream) into
+ * one Buffer, the chunks as received copied once (node-fetch's
+ * `arrayBuffer()` iterates the stream asynchronously and copies it twice).
+ * Fails as node-fetch would: FetchError `max-size` beyond MAX_PAGE_BYTES,
+ * FetchError `system` for a broken body, AbortError once aborted.
+ */
+function readBody(body: NodeJS.ReadableStream | null, url: string): Promise<Buffer> {
+  if (body === null) return Promise.resolve(Buffer.alloc(0));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.byteLength;
+      if (size > MAX_PAGE_BYTES) {
+        body.removeListener('data', onData);
+        (body as NodeJS.ReadableStream & { destroy(error: Error): void }).destroy(new FetchError(`content size at ${url} over limit: ${MAX_PAGE_BYTES}`, 'max-size'));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    body.on('data', onData);
+    finished(body, (err) => {
+      body.removeListener('data', onData);
+      if (!err) {
+        resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      } else if (err instanceof FetchError || err instanceof AbortError) {
+        reject(err);
+      } else {
+        // node-fetch takes the system error's code and syscall from it (its typing asks for a plain record).
+        reject(new FetchError(`Invalid response body while trying to fetch ${url}: ${err.message}`, 'system', err as unknown as Record<string, unknown>));
+      }
+    });
+  });
 }
 
 /**
@@ -98,7 +135,7 @@ export class HttpTransport {
         size: MAX_PAGE_BYTES,
         follow: 5,
       });
-      const body = Buffer.from(await res.arrayBuffer());
+      const body = await readBody(res.body, href);
       return { status: res.status, headers: res.headers, body };
     } catch (err) {
       if (timedOut) throw new TransportFailure('timeout', `timed out after ${this.options.timeoutMs} ms`, 'ETIMEDOUT');

@@ -27,6 +27,8 @@ Options:
   --rate-limit N/s         serve at most N requests a second, then 429 with Retry-After
   --latency-ms N           delay every /products answer by N ms (default 0)
   --fail-ratio R           answer this share of requests 500/502/503 at random, 0 to 1 (default 0)
+  --page-cache-mb N        MiB of serialized pages kept to answer repeated pages at once;
+                           0 renders every answer (default ${DEFAULT_OPTIONS.pageCacheBytes / 1024 / 1024})
   --fault SPEC             scripted fault, repeatable: KIND[:RETRY_AFTER][@PAGE][xTIMES]
                            KIND: a status 400-599, reset, truncate, html, repeat,
                            wrong-types, stall, short-page (e.g. 503@3x2, 429:5x1)
@@ -60,6 +62,7 @@ const OPTIONS = {
   'rate-limit': { type: 'string' },
   'latency-ms': { type: 'string' },
   'fail-ratio': { type: 'string' },
+  'page-cache-mb': { type: 'string' },
   fault: { type: 'string', multiple: true },
 } as const;
 
@@ -110,6 +113,10 @@ function parseFaults(raw: string | boolean | string[] | boolean[] | undefined): 
   }
 }
 
+function mebibytes(n: number | undefined): number | undefined {
+  return n === undefined ? undefined : n * 1024 * 1024;
+}
+
 /** Turns `recomart mock-api` flags into server options; a UsageError names any bad value. */
 export function parseMockApiArgs(argv: readonly string[]): MockApiInput {
   const flags = parseFlags('mock-api', argv, OPTIONS);
@@ -140,6 +147,7 @@ export function parseMockApiArgs(argv: readonly string[]): MockApiInput {
     rateLimitPerSecond: parseRateLimit(str('rate-limit')),
     latencyMs: intFlag('latency-ms', str('latency-ms'), 0, 600_000),
     failRatio: parseRatio(str('fail-ratio')),
+    pageCacheBytes: mebibytes(intFlag('page-cache-mb', str('page-cache-mb'), 0, 65_536)),
     faults: parseFaults((flags.values as Record<string, string | boolean | string[] | undefined>).fault),
   };
 }

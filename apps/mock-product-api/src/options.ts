@@ -53,6 +53,8 @@ export interface MockApiOptions {
   failRatio: number;
   /** Scripted faults; see {@link FaultRule}. Replaceable at run time by `POST /__faults`. @defaultValue [] */
   faults: readonly FaultRule[];
+  /** Bytes of serialized pages kept to answer the same page again without rendering it; 0 renders every answer. @defaultValue 64 MiB */
+  pageCacheBytes: number;
 }
 
 export const DEFAULT_OPTIONS: MockApiOptions = Object.freeze({
@@ -73,6 +75,7 @@ export const DEFAULT_OPTIONS: MockApiOptions = Object.freeze({
   latencyMs: 0,
   failRatio: 0,
   faults: Object.freeze([]),
+  pageCacheBytes: 64 * 1024 * 1024,
 });
 
 /** Options given by a caller: any subset, `params` also partially. */

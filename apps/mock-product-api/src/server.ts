@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Catalogue } from './catalogue.js';
 import { FaultPlan, FaultSpecError, parseFaultRules, type FaultRule } from './faults.js';
 import { resolveOptions, type MockApiInput, type MockApiOptions } from './options.js';
+import { PageCache, type CachedPage } from './page-cache.js';
 import { BadRequestError, NO_TWIST, parseWindow, renderPage, type PageTwist, type PageWindow } from './pagination.js';
 import { hashSeed, randomFor } from './prng.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -36,7 +37,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function etagOf(body: string): string {
+function etagOf(body: string | Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
@@ -56,6 +57,7 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
   const plan = new FaultPlan(options.faults);
   const stats = new StatsRecorder();
   const limiter = options.rateLimitPerSecond === undefined ? undefined : new RateLimiter(options.rateLimitPerSecond);
+  const pages = new PageCache(options.pageCacheBytes);
   const failSeed = hashSeed(`${options.seed}:faults`);
   let failDraws = 0;
   /** Responses held open on purpose (stall, latency), released on close. */
@@ -66,6 +68,19 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
     if (counted) stats.outcome(status);
     res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(body)), ...headers });
     res.end(body);
+  }
+
+  /** A page as served without faults: from the cache, or rendered, serialized and hashed once. */
+  function cleanPage(window: PageWindow, requestUrl: URL): CachedPage {
+    // The link style's Link header is built from the request's own URL; the other styles depend on the window alone.
+    const key = `${window.offset}:${window.limit}:${window.page}:${window.cursor ?? ''}${options.pagination === 'link' ? `|${requestUrl.href}` : ''}`;
+    const cached = pages.get(key);
+    if (cached !== undefined) return cached;
+    const page = renderPage(options, catalogue, window, NO_TWIST, requestUrl);
+    const body = Buffer.from(page.body, 'utf8');
+    const fresh: CachedPage = { body, etag: etagOf(body), headers: page.headers };
+    pages.set(key, fresh);
+    return fresh;
   }
 
   function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, counted = true): void {
@@ -118,6 +133,19 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
         return;
       default:
         break;
+    }
+    if (kind === undefined) {
+      const page = cleanPage(window, requestUrl);
+      if (etagMatches(header(req, 'if-none-match'), page.etag)) {
+        stats.outcome(304);
+        res.writeHead(304, { etag: page.etag, ...page.headers });
+        res.end();
+        return;
+      }
+      stats.outcome(200);
+      res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(page.body.byteLength), etag: page.etag, 'cache-control': 'no-cache', ...page.headers });
+      res.end(page.body);
+      return;
     }
     const twist: PageTwist =
       kind === 'repeat' || kind === 'wrong-types' || kind === 'short-page'

@@ -1,17 +1,9 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { mockApiCommand, startMockProductApi, type MockApiHandle, type MockApiInput } from '@recomart/mock-product-api';
+import { describe, expect, it } from 'vitest';
+import { closeMocksAfterEach, start } from './start-mock.js';
+import { mockApiCommand, startMockProductApi } from '@recomart/mock-product-api';
 
-const open: MockApiHandle[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((api) => api.close()));
-});
-
-async function start(input: MockApiInput = {}): Promise<MockApiHandle> {
-  const api = await startMockProductApi({ port: 0, products: 25, ...input });
-  open.push(api);
-  return api;
-}
+closeMocksAfterEach();
 
 async function getJson(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
   const res = await fetch(url, init);

@@ -1,17 +1,9 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseMockApiArgs, startMockProductApi, type MockApiHandle, type MockApiInput } from '@recomart/mock-product-api';
+import { describe, expect, it } from 'vitest';
+import { closeMocksAfterEach, start } from './start-mock.js';
+import { parseMockApiArgs } from '@recomart/mock-product-api';
 
-const open: MockApiHandle[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((api) => api.close()));
-});
-
-async function start(input: MockApiInput = {}): Promise<MockApiHandle> {
-  const api = await startMockProductApi({ port: 0, products: 25, ...input });
-  open.push(api);
-  return api;
-}
+closeMocksAfterEach();
 
 /** GET with a chosen Host header: status, headers (without Date) and the body bytes. */
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {

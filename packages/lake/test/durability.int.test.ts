@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, TransientError, classifyError } from '@recomart/jobs';
 import { nodeFileSystem, openLake, type LakeFileSystem, type WriteHandle } from '@recomart/lake';
 import { SYNC_BATCH_FILES } from '../src/file-syncer.js';
-import { entriesOf, sessionInit, tempDataDir, treeOf } from './temp-lake.js';
+import { entriesOf, errno, sessionInit, tempDataDir, treeOf } from './temp-lake.js';
 
 let data: Awaited<ReturnType<typeof tempDataDir>>;
 
@@ -18,9 +18,6 @@ afterEach(async () => {
   await data.remove();
 });
 
-function errno(code: string, syscall: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: injected, ${syscall}`), { code, syscall });
-}
 
 /**
  * The real filesystem, recording in order every file created, written,

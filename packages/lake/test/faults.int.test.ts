@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TransientError, classifyError } from '@recomart/jobs';
 import { nodeFileSystem, openLake, type LakeFileSystem, type WriteHandle } from '@recomart/lake';
-import { entriesOf, sessionInit, tempDataDir, treeOf } from './temp-lake.js';
+import { entriesOf, errno, sessionInit, tempDataDir, treeOf } from './temp-lake.js';
 
 let data: Awaited<ReturnType<typeof tempDataDir>>;
 
@@ -16,9 +16,6 @@ afterEach(async () => {
   await data.remove();
 });
 
-function errno(code: string, syscall: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: injected, ${syscall}`), { code, syscall });
-}
 
 /** A filesystem whose files named `name` accept `capacity` bytes, then fail with ENOSPC. */
 function diskFullAfter(capacity: number, name: (file: string) => boolean): Partial<LakeFileSystem> {

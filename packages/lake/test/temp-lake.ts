@@ -28,3 +28,8 @@ export async function entriesOf(dir: string): Promise<string[]> {
 export function sessionInit(overrides: Partial<WriteSessionInit> = {}): WriteSessionInit {
   return { source: 'clickstream', date: '2024-03-09', runId: 'run-1', jobId: 'clickstream__2024-03-09', attempt: 1, ...overrides };
 }
+
+/** An injected filesystem error, shaped like Node's own. */
+export function errno(code: string, syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: injected, ${syscall}`), { code, syscall });
+}

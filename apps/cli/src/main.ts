@@ -32,9 +32,13 @@ function line(err: unknown): string {
  */
 export async function runCli(argv: readonly string[], io: CommandIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    io.stderr.write('recomart: missing command (run "recomart --help" for the list)\n');
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(topHelp());
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
@@ -58,9 +62,37 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
   }
 }
 
+/**
+ * `--exit-with-parent` (first argument, used by `recomart start` for its
+ * children): stop gracefully, as on SIGTERM, once the process that started us
+ * is gone, so a killed `start` leaves no orphans behind.
+ */
+const EXIT_WITH_PARENT = '--exit-with-parent';
+
+function watchParent(controller: AbortController): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      controller.abort(new Error('parent process exited'));
+    }
+  }, 1000);
+  timer.unref();
+}
+
 /** The process entry point used by `bin/recomart.js`. */
 export async function main(): Promise<void> {
   const controller = new AbortController();
+  let argv = process.argv.slice(2);
+  if (argv[0] === EXIT_WITH_PARENT) {
+    argv = argv.slice(1);
+    watchParent(controller);
+  }
+  // A closed pipe on stdout (`recomart status | head -1`) ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal };
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -73,7 +105,7 @@ export async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const code = await runCli(process.argv.slice(2), io);
+  const code = await runCli(argv, io);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.exitCode = code;

@@ -9,10 +9,11 @@ describe('recomart dispatcher', () => {
     for (const c of COMMANDS) expect(io.out()).toContain(`  ${c.name} `);
   });
 
-  it('no command prints the help and exits 2', async () => {
+  it('no command is bad usage: exit 2, one line on stderr', async () => {
     const io = captureIo();
     expect(await runCli([], io)).toBe(2);
-    expect(io.out()).toContain('Usage: recomart <command>');
+    expect(io.err()).toBe('recomart: missing command (run "recomart --help" for the list)\n');
+    expect(io.out()).toBe('');
   });
 
   it('an unknown command exits 2 with a one-line reason', async () => {

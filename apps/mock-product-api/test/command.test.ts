@@ -30,7 +30,7 @@ describe('recomart mock-api flags', () => {
     [['--port', '70000'], '--port must be a whole number from 0 to 65535, got "70000"'],
     [['--fault', 'boom'], 'fault must be a status from 400 to 599 or one of reset, truncate, html, repeat, wrong-types, stall, short-page, got "boom"'],
     [['--rename', 'id'], '--rename must be comma-separated field=name pairs, got "id"'],
-    [['--bogus'], "mock-api: Unknown option '--bogus'"],
+    [['--bogus'], "Unknown option '--bogus'"],
   ])('refuses %j with a one-line reason', (argv, message) => {
     expect(() => parseMockApiArgs(argv)).toThrow(new UsageError(message));
   });

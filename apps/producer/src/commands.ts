@@ -1,5 +1,5 @@
 import { boolFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo } from '@recomart/command';
-import { dateRange, isSourceName, parseLogicalDate, SOURCES, type SourceName } from '@recomart/jobs';
+import { dateInZone, dateRange, isSourceName, parseLogicalDate, SOURCES, type SourceName } from '@recomart/jobs';
 import { catchUp } from './catch-up.js';
 import { enqueuePartitions, type EnqueueSummary, type PartitionRequest } from './enqueue-partitions.js';
 import { createProgressBar } from './progress-bar.js';
@@ -26,6 +26,12 @@ function dateFlag(flag: string, raw: string | undefined): string {
   }
 }
 
+/** Refuses a date after today (in SCHEDULE_TZ): no data exists for a day that has not begun. */
+function notInFuture(flag: string, date: string, timeZone: string, now = Date.now()): void {
+  const today = dateInZone(now, timeZone);
+  if (date > today) throw new UsageError(`--${flag} ${date} is in the future (today is ${today} in ${timeZone})`);
+}
+
 async function withProducer(io: CommandIo, fn: (ctx: ProducerContext) => Promise<number>): Promise<number> {
   const ctx = await openProducer(io.env);
   try {
@@ -42,10 +48,15 @@ function printSummary(io: CommandIo, summary: EnqueueSummary, dryRun: boolean): 
   );
 }
 
-async function waitAndReport(io: CommandIo, ctx: ProducerContext, ids: string[], json: boolean): Promise<number> {
+async function waitAndReport(io: CommandIo, ctx: ProducerContext, summary: EnqueueSummary, json: boolean): Promise<number> {
+  const ids = [...summary.added, ...summary.alreadyQueued];
   const bar = createProgressBar(io.stderr as NodeJS.WritableStream & { isTTY?: boolean });
-  const outcome = await waitForJobs(ctx.queues, ids, { signal: io.signal, onProgress: (p) => bar.update(p) });
-  if (json) printJson(io, outcome);
+  const outcome = await waitForJobs(ctx.queues, ids, {
+    signal: io.signal,
+    onProgress: (p) => bar.update(p),
+    onRetry: (r) => io.stderr.write(`\nretrying ${r.id} after attempt ${r.attemptsMade}: ${r.reason}\n`),
+  });
+  if (json) printJson(io, { ...summary, outcome });
   for (const f of outcome.failed) io.stderr.write(`failed ${f.id}: ${f.reason}\n`);
   if (outcome.remaining.length > 0) io.stderr.write(`stopped waiting with ${outcome.remaining.length} job(s) still pending\n`);
   return outcome.failed.length === 0 && outcome.remaining.length === 0 ? 0 : 1;
@@ -71,12 +82,12 @@ Options:
     const [source] = sourceFlag(stringFlag(f, 'source'), false) as [SourceName];
     const date = dateFlag('date', stringFlag(f, 'date'));
     return withProducer(io, async (ctx) => {
+      notInFuture('date', date, ctx.config.schedule.tz);
       const summary = await enqueuePartitions(ctx.queues, ctx.lake, [{ source, date }], { trigger: 'manual', requestedBy: 'cli', reprocess: boolFlag(f, 'reprocess') });
       if (boolFlag(f, 'json') && !boolFlag(f, 'wait')) printJson(io, summary);
       printSummary(io, summary, false);
       if (!boolFlag(f, 'wait')) return 0;
-      const ids = [...summary.added, ...summary.alreadyQueued];
-      return ids.length === 0 ? 0 : waitAndReport(io, ctx, ids, boolFlag(f, 'json'));
+      return waitAndReport(io, ctx, summary, boolFlag(f, 'json'));
     });
   },
 };
@@ -112,6 +123,7 @@ Options:
     const from = dateFlag('from', stringFlag(f, 'from'));
     const to = dateFlag('to', stringFlag(f, 'to'));
     return withProducer(io, async (ctx) => {
+      notInFuture('to', to, ctx.config.schedule.tz);
       let dates: string[];
       try {
         dates = dateRange(from, to, ctx.config.schedule.backfillMaxDays);
@@ -124,8 +136,7 @@ Options:
       printSummary(io, summary, dryRun);
       if (boolFlag(f, 'json') && (!boolFlag(f, 'wait') || dryRun)) printJson(io, summary);
       if (!boolFlag(f, 'wait') || dryRun) return 0;
-      const ids = [...summary.added, ...summary.alreadyQueued];
-      return ids.length === 0 ? 0 : waitAndReport(io, ctx, ids, boolFlag(f, 'json'));
+      return waitAndReport(io, ctx, summary, boolFlag(f, 'json'));
     });
   },
 };

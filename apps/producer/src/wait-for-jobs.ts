@@ -27,12 +27,19 @@ function sourceOfJobId(id: string): SourceName {
 export async function waitForJobs(
   queues: ReadonlyMap<SourceName, IngestQueue>,
   ids: readonly string[],
-  options: { signal: AbortSignal; onProgress?: (p: WaitProgress) => void; pollMs?: number },
+  options: {
+    signal: AbortSignal;
+    onProgress?: (p: WaitProgress) => void;
+    /** Called once per failed attempt that will be retried, with the reason. */
+    onRetry?: (r: { id: string; attemptsMade: number; reason: string }) => void;
+    pollMs?: number;
+  },
 ): Promise<WaitOutcome> {
   const pending = new Set(ids);
   const completed: string[] = [];
   const failed: Array<{ id: string; reason: string }> = [];
   const pollMs = options.pollMs ?? 500;
+  const attemptsSeen = new Map<string, number>();
   for (;;) {
     const batch = [...pending];
     for (let i = 0; i < batch.length; i += 200) {
@@ -44,6 +51,15 @@ export async function waitForJobs(
           if (state === 'failed') {
             const job = await q.getJob(id);
             return { id, state, reason: job?.failedReason ?? 'failed' };
+          }
+          if (state === 'delayed' && options.onRetry) {
+            // Delayed after an attempt: a retry is scheduled; say why once per attempt.
+            const job = await q.getJob(id);
+            const made = job?.attemptsMade ?? 0;
+            if (job && made > (attemptsSeen.get(id) ?? 0)) {
+              attemptsSeen.set(id, made);
+              options.onRetry({ id, attemptsMade: made, reason: job.failedReason || 'retrying' });
+            }
           }
           return { id, state, reason: '' };
         }),
@@ -62,11 +78,15 @@ export async function waitForJobs(
     options.onProgress?.({ total: ids.length, completed: completed.length, failed: failed.length, remaining: pending.size });
     if (pending.size === 0 || options.signal.aborted) break;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, pollMs);
-      options.signal.addEventListener('abort', () => {
+      const onAbort = () => {
         clearTimeout(t);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        options.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, pollMs);
+      options.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
   return { completed, failed, remaining: [...pending] };

@@ -103,5 +103,7 @@ describe('backfill and enqueue', () => {
       'the range 2025-01-01..2025-12-31 has 365 days, more than the limit of 100 (BACKFILL_MAX_DAYS)',
     );
     await expect(enqueueCommand.run(['--source', 'products'], io)).rejects.toThrow('--date is required (YYYY-MM-DD)');
+    await expect(enqueueCommand.run(['--source', 'products', '--date', '2099-01-01'], io)).rejects.toThrow(/^--date 2099-01-01 is in the future \(today is \d{4}-\d{2}-\d{2} in UTC\)$/);
+    await expect(backfillCommand.run(['--source', 'all', '--from', '2025-01-01', '--to', '2034-02-01'], io)).rejects.toThrow(/^--to 2034-02-01 is in the future/);
   });
 });

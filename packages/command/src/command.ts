@@ -37,8 +37,10 @@ export function parseFlags(command: string, argv: readonly string[], options: Op
     const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals });
     return { values: parsed.values as ParsedFlags['values'], positionals: parsed.positionals };
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new UsageError(`${command}: ${msg}`);
+    const msg = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    // The dispatcher already names the command ("recomart lake: …"); name only a sub-command here.
+    const sub = command.split(' ').slice(1).join(' ');
+    throw new UsageError(sub ? `${sub}: ${msg}` : msg);
   }
 }
 

@@ -63,6 +63,10 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
 
   let redis: StartedRedis | undefined;
   const env: NodeJS.ProcessEnv = { ...io.env };
+  // Ctrl-C must stop the stack within 10 s: unless SHUTDOWN_GRACE_MS was set,
+  // workers get 8 s to finish active jobs (then abort them as retryable).
+  env.SHUTDOWN_GRACE_MS ??= '8000';
+  const stopGraceMs = Number(env.SHUTDOWN_GRACE_MS) + 1500;
   const unreachable = await redisAnswers(config.redisUrl);
   if (unreachable) {
     const binary = onPath('redis-server', io.env.PATH);
@@ -80,7 +84,7 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
   const names = ['mock-api', 'audit', 'scheduler', 'board', ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`)];
   const width = Math.max(...names.map((n) => n.length));
   const launch = (name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    processes.push(spawnPrefixed(name, node, [BIN, ...args], { ...env, ...extraEnv }, io.stdout, width));
+    processes.push(spawnPrefixed(name, node, [BIN, '--exit-with-parent', ...args], { ...env, ...extraEnv }, io.stdout, width));
   };
 
   try {
@@ -121,10 +125,10 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
     const died = await untilAborted(io.signal, processes);
     if (died) say(`${died.name} exited (code ${died.child.exitCode ?? died.child.signalCode}); stopping the stack`);
     else say('stopping the stack');
-    await stopAll(processes, 8000);
+    await stopAll(processes, stopGraceMs);
     return died ? 1 : 0;
   } finally {
-    await stopAll(processes, 8000);
+    await stopAll(processes, stopGraceMs);
     if (redis) {
       await redis.stop();
       say('private redis-server stopped');

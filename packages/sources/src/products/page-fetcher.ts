@@ -128,7 +128,7 @@ export class PageFetcher {
       }
       if (attempt === attempts) break;
       const backoff = retryDelay ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random);
-      this.logger.warn({ page: index, attempt, error: this.clean(lastError.message), retryInMs: lastRateLimitMs ?? backoff }, 'products page failed; retrying');
+      this.logger.warn({ page: index, pageAttempt: attempt, error: this.clean(lastError.message), retryInMs: lastRateLimitMs ?? backoff }, 'products page failed; retrying');
       await this.waitOrStop(() => delay(backoff, undefined, { signal }), index, signal);
     }
     const message = this.clean(`products page ${index} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${lastError?.message ?? 'no answer'}`);

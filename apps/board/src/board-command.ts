@@ -1,4 +1,4 @@
-import { intFlag, parseFlags, stringFlag, type Command } from '@recomart/command';
+import { intFlag, parseFlags, stringFlag, type Command, untilAborted } from '@recomart/command';
 import { loadConfig } from '@recomart/config';
 import { createLogger } from '@recomart/logging';
 import { startBoard } from './board-server.js';
@@ -31,10 +31,7 @@ export const boardCommand: Command = {
     const logger = createLogger({ app: 'board', level: config.log.level, pretty: config.log.pretty, secrets: config.secrets });
     const board = await startBoard({ config, logger, ...(port !== undefined ? { port } : {}) });
     io.stderr.write(`recomart board: listening on ${board.url}\n`);
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve();
-      else io.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(io.signal);
     await board.close();
     return 0;
   },

@@ -1,4 +1,4 @@
-import { intFlag, parseFlags, stringFlag, UsageError, type Command, type CommandIo } from '@recomart/command';
+import { intFlag, parseFlags, stringFlag, UsageError, type Command, type CommandIo, untilAborted } from '@recomart/command';
 import { FaultSpecError, parseFaultSpec, type FaultRule } from './faults.js';
 import { DEFAULT_OPTIONS, PAGINATION_STYLES, type MockApiInput, type PaginationStyle } from './options.js';
 import { startMockProductApi } from './server.js';
@@ -157,11 +157,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const api = await startMockProductApi(input);
   const o = api.options;
   io.stdout.write(`mock product API listening on ${api.url} (port ${api.port}; ${o.products} products, ${o.pagination} pagination)\n`);
-  if (io.signal.aborted) {
-    await api.close();
-    return 0;
-  }
-  await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await untilAborted(io.signal);
   await api.close();
   return 0;
 }

@@ -1,4 +1,4 @@
-import { boolFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo } from '@recomart/command';
+import { boolFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo, untilAborted } from '@recomart/command';
 import { dateInZone, dateRange, isSourceName, parseLogicalDate, SOURCES, type SourceName } from '@recomart/jobs';
 import { catchUp } from './catch-up.js';
 import { enqueuePartitions, type EnqueueSummary, type PartitionRequest } from './enqueue-partitions.js';
@@ -174,10 +174,7 @@ Options:
       if (!boolFlag(f, 'serve')) return 0;
       const ticks = startTickWorker(ctx);
       ctx.logger.info({ event: 'scheduler-ready', schedulers: schedulers.map((s) => s.id) }, 'scheduler running');
-      await new Promise<void>((resolve) => {
-        if (io.signal.aborted) resolve();
-        else io.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await untilAborted(io.signal);
       await ticks.close();
       return 0;
     });

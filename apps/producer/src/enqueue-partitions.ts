@@ -49,7 +49,11 @@ export async function enqueuePartitions(
   const summary: EnqueueSummary = { requested: partitions.length, added: [], alreadyQueued: [], requeued: [], inLake: [] };
   const chunkSize = options.chunkSize ?? 500;
   const bySource = new Map<SourceName, string[]>();
-  for (const p of partitions) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p.date]);
+  for (const p of partitions) {
+    const dates = bySource.get(p.source);
+    if (dates) dates.push(p.date);
+    else bySource.set(p.source, [p.date]);
+  }
 
   for (const [source, dates] of bySource) {
     const queue = queues.get(source);

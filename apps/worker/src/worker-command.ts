@@ -1,4 +1,4 @@
-import { boolFlag, intFlag, parseFlags, stringFlag, UsageError, type Command } from '@recomart/command';
+import { boolFlag, intFlag, parseFlags, stringFlag, UsageError, type Command, untilAborted } from '@recomart/command';
 import { loadConfig } from '@recomart/config';
 import { isSourceName, SOURCES, type SourceName } from '@recomart/jobs';
 import { createLogger } from '@recomart/logging';
@@ -51,10 +51,7 @@ export const workerCommand: Command = {
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(httpPort !== undefined ? { httpPort } : {}),
     });
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve();
-      else io.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(io.signal);
     await running.close();
     logger.flush();
     return 0;

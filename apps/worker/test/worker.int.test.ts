@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Queue, QueueEvents } from 'bullmq';
 import { NotArrivedError, queueName, SchemaMismatchError, TransientError, type SourceName } from '@recomart/jobs';
@@ -60,7 +60,6 @@ describe('worker: queue → source → lake', () => {
       events.push(qe);
     }
   });
-  afterEach(() => undefined);
   afterAll(async () => {
     await running?.close(2000);
     await Promise.all(events.map((e) => e.close()));

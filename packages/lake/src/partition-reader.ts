@@ -84,7 +84,8 @@ export async function loadVersionManifest(
   return { kind: 'ok', manifest: m };
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Whether `p` exists (any other stat error is thrown). */
+export async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
     return true;

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { stat } from 'node:fs/promises';
 import { InvalidInputError, TransientError, type IngestError } from '@recomart/jobs';
 import type { LakeFileSystem } from './file-system.js';
 import { FileSyncer } from './file-syncer.js';
@@ -7,7 +6,7 @@ import { errorCode, ioFailure } from './lake-errors.js';
 import { MANIFEST_FILE, REASON_FILE, partitionPath, quarantinePath, resolveInside, stagingRoot, versionFilePath } from './layout.js';
 import { manifestProblem, sameContent, serializeManifest, sortFiles } from './manifest.js';
 import { checkFileName } from './names.js';
-import { latestVersion } from './partition-reader.js';
+import { exists, latestVersion } from './partition-reader.js';
 import { StagedFile, WholeStagedFile, type SessionFile, type StagedFileOptions } from './staged-file.js';
 import type { CommitInput, CommitResult, FileSink, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 
@@ -40,15 +39,6 @@ type State = 'open' | 'committing' | 'quarantining' | 'committed' | 'quarantined
 /** Error codes of a rename onto a version folder that another writer took first. */
 const LOST_RACE_CODES = new Set(['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
 
-async function pathExists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return false;
-    throw err;
-  }
-}
 
 function checkOrigin(origin: unknown): string {
   if (typeof origin !== 'string' || origin.length > 4096 || /[\u0000-\u001f\u007f]/.test(origin)) {
@@ -359,7 +349,7 @@ export class FsWriteSession implements WriteSession {
         const code = errorCode(err);
         if (code !== undefined && LOST_RACE_CODES.has(code)) continue;
         if (code === 'ENOENT') {
-          if (!(await pathExists(this.deps.stagingDir))) {
+          if (!(await exists(this.deps.stagingDir))) {
             throw new TransientError(`lake: the staging folder ${this.deps.stagingDir} of ${this.label} was removed before it was published`, { cause: err });
           }
           // The partition folder vanished under us (an operator tidied up): make it again.

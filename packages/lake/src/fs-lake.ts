@@ -5,7 +5,7 @@ import { lstat, open, realpath } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InvalidInputError } from '@recomart/jobs';
 import { defaultCodeVersion } from './code-version.js';
-import { nodeFileSystem, type LakeFileSystem } from './file-system.js';
+import { withFileSystem, type LakeFileSystem } from './file-system.js';
 import { CorruptVersionError, errorCode } from './lake-errors.js';
 import { MANIFEST_FILE, partitionPath, rawRoot, sourcePath, stagingRoot, versionFilePath, versionPath } from './layout.js';
 import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
@@ -55,7 +55,7 @@ class FsLake implements Lake {
       throw new InvalidInputError(`dataDir must be a non-empty path, got ${JSON.stringify(options.dataDir) ?? String(options.dataDir)}`);
     }
     this.dataDir = path.resolve(options.dataDir);
-    this.fs = { ...nodeFileSystem, ...options.fileSystem };
+    this.fs = withFileSystem(options.fileSystem);
     this.now = options.now ?? (() => new Date());
     this.codeVersion = options.codeVersion ?? defaultCodeVersion();
     this.worker = { host: options.host ?? hostname(), pid: process.pid };

@@ -23,6 +23,6 @@ export {
 } from './layout.js';
 export { manifestSchema, manifestJsonSchema, parseManifest, sameContent } from './manifest.js';
 export { CorruptVersionError } from './lake-errors.js';
-export { nodeFileSystem, type LakeFileSystem, type WriteHandle } from './file-system.js';
+export { SYNC_WRITE_MAX_BYTES, nodeFileSystem, type LakeFileSystem, type WriteHandle } from './file-system.js';
 export { hashFile } from './verify.js';
 export { defaultCodeVersion } from './code-version.js';

@@ -289,24 +289,16 @@ export class WholeStagedFile implements SessionFile {
       throw err instanceof IngestError ? err : this.fail(err, 'creating staged file');
     }
     this.checkStopped();
+    const sha256 = createHash('sha256').update(data).digest('hex');
     let handle: WriteHandle;
     try {
-      handle = await o.fs.createFile(o.path);
+      handle = await o.fs.writeNewFile(o.path, data);
     } catch (err) {
-      throw this.fail(err, 'creating staged file');
+      throw this.fail(err, (err as NodeJS.ErrnoException).syscall === 'open' ? 'creating staged file' : 'writing staged file');
     }
+    this.written = data.byteLength;
+    this.sha256 = sha256;
     try {
-      this.checkStopped();
-      const sha256 = createHash('sha256').update(data).digest('hex');
-      if (data.byteLength > 0) {
-        try {
-          await handle.write(data);
-        } catch (err) {
-          throw this.fail(err, 'writing staged file');
-        }
-      }
-      this.written = data.byteLength;
-      this.sha256 = sha256;
       this.checkStopped();
     } catch (err) {
       await handle.close().catch(() => undefined);

@@ -49,6 +49,8 @@ class FsLake implements Lake {
   private readonly worker: { host: string; pid: number };
   /** Staging folders of this process's open sessions (sweep leaves them alone). */
   private readonly live = new Set<string>();
+  /** `spreadSubfolders` of the staging root, asked once per lake. */
+  private spread: Promise<void> | undefined;
 
   constructor(options: LakeOptions) {
     if (typeof options.dataDir !== 'string' || options.dataDir === '' || options.dataDir.includes('\u0000')) {
@@ -80,6 +82,11 @@ class FsLake implements Lake {
       track: (dir, live) => {
         if (live) this.live.add(dir);
         else this.live.delete(dir);
+      },
+      prepareStagingRoot: async () => {
+        const root = stagingRoot(this.dataDir);
+        await this.fs.mkdirp(root);
+        await (this.spread ??= this.fs.spreadSubfolders(root));
       },
     });
   }

@@ -32,6 +32,8 @@ export interface WriteSessionDeps {
   stagingDir: string;
   /** Called with `true` when the staging folder is created, `false` once it is gone (sweep skips live sessions). */
   track(stagingDir: string, live: boolean): void;
+  /** Makes the staging root (`raw/.staging`) exist, its sub-folders spread (`spreadSubfolders`, once a lake). */
+  prepareStagingRoot(): Promise<void>;
 }
 
 type State = 'open' | 'committing' | 'quarantining' | 'committed' | 'quarantined' | 'aborted' | 'failed';
@@ -113,7 +115,7 @@ export class FsWriteSession implements WriteSession {
   /** Creates the staging folder once, on first use (so a refused name touches nothing). */
   private ensureStaging(): Promise<void> {
     this.staging ??= (async () => {
-      await this.deps.fs.mkdirp(stagingRoot(this.deps.dataDir));
+      await this.deps.prepareStagingRoot();
       await this.deps.fs.mkdirExclusive(this.deps.stagingDir);
       this.deps.track(this.deps.stagingDir, true);
     })();

@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TransientError } from '@recomart/jobs';
@@ -17,7 +20,7 @@ afterEach(async () => {
 
 describe('nodeFileSystem.writeNewFile', () => {
   it.each([
-    ['a small file (written on the calling thread)', 14_500],
+    ['a small file (written on the calling thread once the pool created it)', 14_500],
     ['an empty file', 0],
     ['a file over the synchronous limit (written through the thread pool)', SYNC_WRITE_MAX_BYTES + 1],
   ])('%s: holds every byte, and its handle fsyncs and closes', async (_label, size) => {
@@ -66,5 +69,42 @@ describe('a lake given a replacement createFile only', () => {
     expect(err).toBeInstanceOf(TransientError);
     expect((err as Error).message).toBe('lake: creating staged file "bad.json" failed: EMFILE: injected, open');
     expect(created).toEqual(['good.json', 'bad.json']);
+  });
+});
+
+/** The `lsattr -d` flags of a folder, or undefined where the filesystem (or the machine) has no such attributes. */
+function attributesOf(dir: string): string | undefined {
+  try {
+    return execFileSync('lsattr', ['-d', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\s+/)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `chattr +T` works on folders in the temp folder here (ext2/3/4 with e2fsprogs). */
+function topFolderFlagWorks(): boolean {
+  const probe = mkdtempSync(path.join(tmpdir(), 'lake-topdir-probe-'));
+  try {
+    execFileSync('chattr', ['+T', probe], { stdio: 'ignore' });
+    return attributesOf(probe)?.includes('T') === true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+describe('spreading the staging folders', () => {
+  it.skipIf(!topFolderFlagWorks())('the first session marks raw/.staging with ext4\'s T attribute, so each staging folder gets a block group of its own', async () => {
+    const lake = openLake({ dataDir: data.dir });
+    const session = await lake.begin(sessionInit({ source: 'products' }));
+    await session.writeFile('pages/000001.json', 'x', '{}');
+    expect(attributesOf(path.join(data.dir, 'raw', '.staging'))).toContain('T');
+    expect(attributesOf(data.dir)).not.toContain('T');
+    await session.abort();
+  });
+
+  it('is best effort: a folder that cannot be marked is no error', async () => {
+    await expect(nodeFileSystem.spreadSubfolders(path.join(data.dir, 'missing'))).resolves.toBeUndefined();
   });
 });

@@ -50,14 +50,6 @@ function emptyCounts(): ValidationCounts {
   };
 }
 
-/** Reads one field of an item: a plain property access, unless the name is a dotted path. */
-type FieldReader = (item: object) => unknown;
-
-function readerOf(name: string): FieldReader {
-  if (name.includes('.')) return (item) => readField(item, name);
-  return (item) => (item as Record<string, unknown>)[name];
-}
-
 function absent(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
@@ -74,11 +66,12 @@ export class ProductValidator {
   rejected = 0;
   private readonly ids = new Set<string>();
   private readonly names: Record<ProductField, string>;
-  private readonly read: Record<ProductField, FieldReader>;
+  /** Some mapped name is a dotted path (read with `readField`, not a plain property access). */
+  private readonly dotted: boolean;
 
   constructor(fieldMap: Readonly<Record<string, string>>) {
     this.names = Object.fromEntries(PRODUCT_FIELDS.map((f) => [f, fieldMap[f] ?? f])) as Record<ProductField, string>;
-    this.read = Object.fromEntries(PRODUCT_FIELDS.map((f) => [f, readerOf(this.names[f])])) as Record<ProductField, FieldReader>;
+    this.dotted = PRODUCT_FIELDS.some((f) => this.names[f].includes('.'));
   }
 
   /**
@@ -110,9 +103,16 @@ export class ProductValidator {
       this.rejected += 1;
       return undefined;
     }
-    const read = this.read;
+    const n = this.names;
+    const rec = item as Record<string, unknown>;
+    // One plain property access per field and call site (each site sees one name, so stays fast); dotted names walk the path.
+    const dotted = this.dotted;
+    const rawId = dotted ? readField(item, n.product_id) : rec[n.product_id];
+    const price = dotted ? readField(item, n.price) : rec[n.price];
+    const popularity = dotted ? readField(item, n.popularity_score) : rec[n.popularity_score];
+    const category = dotted ? readField(item, n.category) : rec[n.category];
+    const brand = dotted ? readField(item, n.brand) : rec[n.brand];
     let rejected = false;
-    const rawId = read.product_id(item);
     const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : '';
     const label = id === '' ? `#${this.products}` : id;
     if (absent(rawId) || id === '') {
@@ -127,7 +127,6 @@ export class ProductValidator {
         rejected = true;
       }
     }
-    const price = read.price(item);
     if (price === undefined || price === null) {
       this.note('missingPrice', label);
       rejected = true;
@@ -138,16 +137,14 @@ export class ProductValidator {
       this.note('negativePrice', label);
       rejected = true;
     }
-    const popularity = read.popularity_score(item);
     if (popularity === undefined || popularity === null) this.note('missingPopularityScore', label);
     else if (typeof popularity !== 'number' || !Number.isFinite(popularity)) {
       this.note('nonNumericPopularityScore', label);
       rejected = true;
     }
-    const category = read.category(item);
     if (absent(category)) this.note('missingCategory', label);
     else if (typeof category !== 'string' || !KNOWN_CATEGORIES.has(category)) this.note('unknownCategory', label);
-    if (absent(read.brand(item))) this.note('missingBrand', label);
+    if (absent(brand)) this.note('missingBrand', label);
     if (rejected) this.rejected += 1;
     return id === '' ? undefined : id;
   }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '@recomart/config';
-import { openLake, quarantinePath, stagingRoot, type Lake, type LakeFileSystem, type Manifest } from '@recomart/lake';
-import { clickstreamSource, type RejectedRow, type SourceContext, type SourceLogger, type SourceProgress, type SourceResult } from '@recomart/sources';
+import { quarantinePath, type Lake, type LakeFileSystem, type Manifest } from '@recomart/lake';
+import { clickstreamSource, type RejectedRow, type SourceProgress, type SourceResult } from '@recomart/sources';
+import { sourceRig, type RigRunOptions } from './source-rig.js';
 
 export const DATE = '2024-05-01';
 export const HEADER = 'user_id,product_id,event_type,timestamp,device';
@@ -20,11 +20,9 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export interface RunOptions {
+export interface RunOptions extends RigRunOptions {
   env?: Record<string, string>;
-  signal?: AbortSignal;
   date?: string;
-  onProgress?: (p: SourceProgress) => void;
 }
 
 /** A temp DATA_DIR with a landing zone and a real lake, and a way to run the clickstream source on it. */
@@ -56,25 +54,16 @@ export interface ClickstreamHarness {
 
 /** @param fileSystem replaces lake filesystem calls (fault injection). */
 export async function clickstreamHarness(env: Record<string, string> = {}, fileSystem?: Partial<LakeFileSystem>): Promise<ClickstreamHarness> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'recomart-clickstream-'));
+  const rig = await sourceRig('recomart-clickstream-', fileSystem);
+  const { dataDir, lake } = rig;
   const landingDir = path.join(dataDir, 'landing');
-  const lake = openLake(fileSystem ? { dataDir, fileSystem } : { dataDir });
-  const logs: string[] = [];
-  const progress: SourceProgress[] = [];
-  const record =
-    (level: string) =>
-    (obj: object, msg?: string): void => {
-      logs.push(JSON.stringify({ level, ...obj, msg }));
-    };
-  const logger: SourceLogger = { info: record('info'), warn: record('warn'), error: record('error'), debug: record('debug') };
-  let runs = 0;
   const folder = (date = DATE) => path.join(landingDir, 'clickstream', date);
   const harness: ClickstreamHarness = {
     dataDir,
     landingDir,
     lake,
-    logs,
-    progress,
+    logs: rig.logs,
+    progress: rig.progress,
     folder,
     async land(name, content, date = DATE) {
       await mkdir(folder(date), { recursive: true });
@@ -83,25 +72,8 @@ export async function clickstreamHarness(env: Record<string, string> = {}, fileS
       return file;
     },
     async run(options = {}) {
-      runs += 1;
       const date = options.date ?? DATE;
-      const config = loadConfig({ DATA_DIR: dataDir, ...env, ...options.env });
-      const ctx: SourceContext = {
-        source: 'clickstream',
-        date,
-        runId: `run-${runs}`,
-        jobId: `clickstream__${date}`,
-        attempt: runs,
-        lake,
-        config,
-        logger,
-        signal: options.signal ?? new AbortController().signal,
-        progress: (p) => {
-          progress.push(p);
-          options.onProgress?.(p);
-        },
-      };
-      return clickstreamSource(ctx);
+      return clickstreamSource(rig.nextContext('clickstream', date, loadConfig({ DATA_DIR: dataDir, ...env, ...options.env }), options));
     },
     async runError(options = {}) {
       try {
@@ -112,15 +84,10 @@ export async function clickstreamHarness(env: Record<string, string> = {}, fileS
       }
       throw new Error('expected the clickstream source to throw');
     },
-    lastRunId: () => `run-${runs}`,
+    lastRunId: () => `run-${rig.runs()}`,
     versions: (date = DATE) => lake.listVersions('clickstream', date),
     latest: (date = DATE) => lake.readManifest('clickstream', date),
-    async readLakeFile(version, name, date = DATE) {
-      const stream = await lake.openFile('clickstream', date, version, name);
-      const parts: Buffer[] = [];
-      for await (const chunk of stream as AsyncIterable<Buffer>) parts.push(chunk);
-      return Buffer.concat(parts);
-    },
+    readLakeFile: (version, name, date = DATE) => rig.readLakeFile('clickstream', date, version, name),
     async rejected(version, date = DATE) {
       const text = (await harness.readLakeFile(version, '_rejected.ndjson', date)).toString('utf8');
       return text
@@ -135,16 +102,8 @@ export async function clickstreamHarness(env: Record<string, string> = {}, fileS
       const reason = JSON.parse(await readFile(path.join(dir, '_reason.json'), 'utf8')) as { reason: string; details?: unknown };
       return { dir, files, reason };
     },
-    async staging() {
-      try {
-        return await readdir(stagingRoot(dataDir));
-      } catch {
-        return [];
-      }
-    },
-    async close() {
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    staging: () => rig.staging(),
+    close: () => rig.remove(),
   };
   return harness;
 }

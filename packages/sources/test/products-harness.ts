@@ -1,10 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '@recomart/config';
-import { openLake, stagingRoot, type Lake, type Manifest } from '@recomart/lake';
+import type { Lake, Manifest } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle, type MockApiInput } from '@recomart/mock-product-api';
-import { productsSource, type SourceContext, type SourceLogger, type SourceProgress, type SourceResult } from '@recomart/sources';
+import { productsSource, type SourceContext, type SourceProgress, type SourceResult } from '@recomart/sources';
+import { sourceRig, type RigRunOptions } from './source-rig.js';
 
 export const DATE = '2024-03-01';
 
@@ -19,10 +17,8 @@ const BASE_ENV: Record<string, string> = {
   PRODUCTS_CONCURRENCY: '4',
 };
 
-export interface RunOptions {
+export interface RunOptions extends RigRunOptions {
   env?: Record<string, string>;
-  signal?: AbortSignal;
-  onProgress?: (p: SourceProgress) => void;
   /** Passed as `ctx.requestBudget`. */
   budget?: SourceContext['requestBudget'];
 }
@@ -46,63 +42,27 @@ export interface ProductsHarness {
 }
 
 export async function productsHarness(apiInput: MockApiInput = {}, env: Record<string, string> = {}): Promise<ProductsHarness> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'recomart-products-'));
+  const rig = await sourceRig('recomart-products-');
   const api = await startMockProductApi({ port: 0, products: 25, ...apiInput });
-  const lake = openLake({ dataDir });
-  const logs: string[] = [];
-  const progress: SourceProgress[] = [];
-  const record =
-    (level: string) =>
-    (obj: object, msg?: string): void => {
-      logs.push(JSON.stringify({ level, ...obj, msg }));
-    };
-  const logger: SourceLogger = { info: record('info'), warn: record('warn'), error: record('error'), debug: record('debug') };
-  let runs = 0;
+  const { dataDir, lake } = rig;
   return {
     api,
     lake,
     dataDir,
-    logs,
-    progress,
+    logs: rig.logs,
+    progress: rig.progress,
     async run(options: RunOptions = {}) {
-      runs += 1;
       const config = loadConfig({ DATA_DIR: dataDir, PRODUCTS_API_URL: api.url, ...BASE_ENV, ...env, ...options.env });
-      const ctx: SourceContext = {
-        source: 'products',
-        date: DATE,
-        runId: `run-${runs}`,
-        jobId: `products__${DATE}`,
-        attempt: runs,
-        lake,
-        config,
-        logger,
-        signal: options.signal ?? new AbortController().signal,
-        progress: (p) => {
-          progress.push(p);
-          options.onProgress?.(p);
-        },
-        ...(options.budget ? { requestBudget: options.budget } : {}),
-      };
-      return productsSource(ctx);
+      const ctx = rig.nextContext('products', DATE, config, options);
+      return productsSource(options.budget ? { ...ctx, requestBudget: options.budget } : ctx);
     },
     versions: () => lake.listVersions('products', DATE),
     latest: () => lake.readManifest('products', DATE),
-    async staging() {
-      try {
-        return await readdir(stagingRoot(dataDir), { recursive: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw err;
-      }
-    },
-    async readPage(version, file) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await lake.openFile('products', DATE, version, file)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    },
+    staging: () => rig.staging(),
+    readPage: (version, file) => rig.readLakeFile('products', DATE, version, file),
     async close() {
       await api.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await rig.remove();
     },
   };
 }

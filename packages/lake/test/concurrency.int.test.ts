@@ -1,24 +1,19 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { nodeFileSystem, openLake, type Lake, type WriteSession } from '@recomart/lake';
-import { entriesOf, sessionInit, tempDataDir } from './temp-lake.js';
+import { entriesOf, sessionInit, tempDataDirEach } from './temp-lake.js';
 import { assertLakeBuilt, startWriter } from './writer-process.js';
 
 const WRITERS = 20;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
+const data = tempDataDirEach('lake-race-');
 let lake: Lake;
 
 beforeEach(async () => {
-  data = await tempDataDir('lake-race-');
   lake = openLake({ dataDir: data.dir });
   lostRaces = 0;
-});
-
-afterEach(async () => {
-  await data.remove();
 });
 
 /** Publishing renames that found their version number taken (the lost-race path). */

@@ -2,22 +2,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidInputError, TransientError, classifyError } from '@recomart/jobs';
 import { nodeFileSystem, openLake, type LakeFileSystem, type WriteHandle } from '@recomart/lake';
 import { SYNC_BATCH_FILES } from '../src/file-syncer.js';
-import { entriesOf, errno, sessionInit, tempDataDir, treeOf } from './temp-lake.js';
+import { entriesOf, errno, sessionInit, tempDataDirEach, treeOf } from './temp-lake.js';
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
-
-beforeEach(async () => {
-  data = await tempDataDir();
-});
-
-afterEach(async () => {
-  await data.remove();
-});
-
+const data = tempDataDirEach();
 
 /**
  * The real filesystem, recording in order every file created, written,

@@ -1,21 +1,12 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransientError, classifyError } from '@recomart/jobs';
 import { nodeFileSystem, openLake, type LakeFileSystem, type WriteHandle } from '@recomart/lake';
-import { entriesOf, errno, sessionInit, tempDataDir, treeOf } from './temp-lake.js';
+import { entriesOf, errno, sessionInit, tempDataDirEach, treeOf } from './temp-lake.js';
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
-
-beforeEach(async () => {
-  data = await tempDataDir();
-});
-
-afterEach(async () => {
-  await data.remove();
-});
-
+const data = tempDataDirEach();
 
 /** A filesystem whose files named `name` accept `capacity` bytes, then fail with ENOSPC. */
 function diskFullAfter(capacity: number, name: (file: string) => boolean): Partial<LakeFileSystem> {

@@ -3,20 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransientError } from '@recomart/jobs';
 import { SYNC_WRITE_MAX_BYTES, nodeFileSystem, openLake, type WriteHandle } from '@recomart/lake';
-import { errno, sessionInit, tempDataDir } from './temp-lake.js';
+import { errno, sessionInit, tempDataDirEach } from './temp-lake.js';
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
-
-beforeEach(async () => {
-  data = await tempDataDir('lake-fs-test-');
-});
-
-afterEach(async () => {
-  await data.remove();
-});
+const data = tempDataDirEach('lake-fs-test-');
 
 describe('nodeFileSystem.writeNewFile', () => {
   it.each([

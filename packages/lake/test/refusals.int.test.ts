@@ -1,23 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
-import { sessionInit, tempDataDir, treeOf } from './temp-lake.js';
+import { sessionInit, tempDataDirEach, treeOf } from './temp-lake.js';
 
 /** The bad names the issue lists, plus a few more. */
 const BAD_SOURCES = ['../x', 'a/b', '%2e%2e', '..\\x', 'a\u0000b', '', 'x'.repeat(65), '/etc', '.staging', 'Upper'];
 const BAD_DATES = ['2024-02-30', '2024-2-3', '2023-02-29', '2024-13-01', '', '../2024-01-01', '2024-01-01/../..'];
 const BAD_FILES = ['../x', '%2e%2e', '%2e%2e/x', '..\\x', 'a/../../x', 'a\u0000b', '', '/etc/passwd', 'x'.repeat(513), '_manifest.json', '.', 'a//b'];
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
+const data = tempDataDirEach();
 let lake: Lake;
 
 beforeEach(async () => {
-  data = await tempDataDir();
   lake = openLake({ dataDir: data.dir });
-});
-
-afterEach(async () => {
-  await data.remove();
 });
 
 /** Asserts the call is refused with InvalidInputError naming `value`, and that the data dir is still empty. */

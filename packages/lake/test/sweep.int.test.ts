@@ -1,23 +1,18 @@
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@recomart/jobs';
 import { openLake } from '@recomart/lake';
-import { entriesOf, sessionInit, tempDataDir } from './temp-lake.js';
+import { entriesOf, sessionInit, tempDataDirEach } from './temp-lake.js';
 
 const HOUR = 3_600_000;
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
+const data = tempDataDirEach();
 let clock: number;
 const now = () => new Date(clock);
 
 beforeEach(async () => {
-  data = await tempDataDir();
   clock = Date.now();
-});
-
-afterEach(async () => {
-  await data.remove();
 });
 
 describe('sweep', () => {

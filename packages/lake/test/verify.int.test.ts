@@ -1,19 +1,14 @@
 import { appendFile, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CorruptVersionError, openLake, type CommitResult, type Lake } from '@recomart/lake';
-import { sessionInit, tempDataDir, treeOf } from './temp-lake.js';
+import { sessionInit, tempDataDirEach, treeOf } from './temp-lake.js';
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
+const data = tempDataDirEach();
 let lake: Lake;
 
 beforeEach(async () => {
-  data = await tempDataDir();
   lake = openLake({ dataDir: data.dir });
-});
-
-afterEach(async () => {
-  await data.remove();
 });
 
 async function commit(files: Record<string, string | Buffer>, init = sessionInit()): Promise<CommitResult> {

@@ -5,25 +5,20 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@recomart/jobs';
 import { defaultCodeVersion, openLake, type Lake } from '@recomart/lake';
-import { entriesOf, sessionInit, tempDataDir, treeOf } from './temp-lake.js';
+import { entriesOf, sessionInit, tempDataDirEach, treeOf } from './temp-lake.js';
 
 const sha = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
-let data: Awaited<ReturnType<typeof tempDataDir>>;
+const data = tempDataDirEach();
 let lake: Lake;
 let clock: number;
 
 beforeEach(async () => {
-  data = await tempDataDir();
   clock = Date.parse('2024-03-10T01:00:00.000Z');
   lake = openLake({ dataDir: data.dir, codeVersion: 'test-1.2.3', now: () => new Date(clock) });
-});
-
-afterEach(async () => {
-  await data.remove();
 });
 
 const staging = () => path.join(data.dir, 'raw', '.staging');

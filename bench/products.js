@@ -160,13 +160,7 @@ async function runOurs(url, products, pageSize, concurrency, { inMemory = false,
     pages: result.files,
     bytes: result.bytes,
     status: result.status,
-    productsPerSecond: Math.round(result.records / m.seconds),
-    requestsPerSecond: Math.round(requests / m.seconds),
-    clientCpuSeconds: m.clientCpuSeconds,
-    clientUserCpuSeconds: m.clientUserCpuSeconds,
-    clientSystemCpuSeconds: m.clientSystemCpuSeconds,
-    mainThreadBusySeconds: m.mainThreadBusySeconds,
-    serverCpuSeconds: m.serverCpuSeconds,
+    ...ratesOf(m, result.records, requests),
     concurrency,
   };
 }
@@ -194,7 +188,14 @@ async function runNaive(url, products, pageSize, { serverPid } = {}) {
     products: count,
     requests,
     bytes,
-    productsPerSecond: Math.round(count / m.seconds),
+    ...ratesOf(m, count, requests),
+  };
+}
+
+/** The rates and CPU figures every snapshot run reports, from `measured()`. */
+function ratesOf(m, products, requests) {
+  return {
+    productsPerSecond: Math.round(products / m.seconds),
     requestsPerSecond: Math.round(requests / m.seconds),
     clientCpuSeconds: m.clientCpuSeconds,
     clientUserCpuSeconds: m.clientUserCpuSeconds,

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import fetch, { FetchError } from 'node-fetch';
@@ -5,6 +7,7 @@ import { NotArrivedError, PermanentSourceError, RateLimitedError, TransientError
 import { fileNameProblem } from '@recomart/lake';
 import { parseRetryAfter } from '../products/retry-after.js';
 import { publicUrl } from '../products/public-url.js';
+import { ResponseBodyWatch } from '../response-body-watch.js';
 import type { ClickstreamFile } from './file-ingest.js';
 
 const USER_AGENT = 'recomart-ingest/0.1 (+clickstream source)';
@@ -111,13 +114,19 @@ export async function openDownload(
     timedOut = true;
     controller.abort();
   }, timeoutMs);
+  // Agents of its own, so a body cut short fails this download at once (see ResponseBodyWatch).
+  const httpAgent = new http.Agent();
+  const httpsAgent = new https.Agent();
+  const agent = (u: URL) => (u.protocol === 'https:' ? httpsAgent : httpAgent);
+  const watch = new ResponseBodyWatch(agent(url), url.href);
   const release = () => {
+    watch.end();
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
   };
   let res;
   try {
-    res = await fetch(url.href, { headers, signal: controller.signal, compress: false, follow: 5 });
+    res = await fetch(url.href, { headers, agent, signal: controller.signal, compress: false, follow: 5 });
   } catch (err) {
     release();
     if (timedOut) throw new TransientError(`download of ${shown} timed out: no response within ${timeoutMs} ms (CLICKSTREAM_TIMEOUT_MS)`);
@@ -142,6 +151,7 @@ export async function openDownload(
     throw new PermanentSourceError(`${what}; expected 200 with the export`);
   }
   const body = res.body as unknown as Readable;
+  watch.attach(body);
   const lengthHeader = res.headers.get('content-length');
   const contentLength = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
   const name = downloadFileName(url, date);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { finished } from 'node:stream';
 import fetch, { AbortError, FetchError } from 'node-fetch';
+import { ResponseBodyWatch } from '../response-body-watch.js';
 
 /**
  * Largest page body accepted; a bigger one fails the request (and is retried
@@ -77,8 +78,8 @@ function readBody(body: NodeJS.ReadableStream | null, url: string): Promise<Buff
       } else if (err instanceof FetchError || err instanceof AbortError) {
         reject(err);
       } else {
-        // node-fetch takes the system error's code and syscall from it (its typing asks for a plain record).
-        reject(new FetchError(`Invalid response body while trying to fetch ${url}: ${err.message}`, 'system', err as unknown as Record<string, unknown>));
+        // node-fetch takes the system error's code from it.
+        reject(new FetchError(`Invalid response body while trying to fetch ${url}: ${err.message}`, 'system', err));
       }
     });
   });
@@ -127,14 +128,11 @@ export class HttpTransport {
     signal.addEventListener('abort', onAbort, { once: true });
     const { href, authorization } = splitCredentials(url);
     const headers = authorization && this.headers.authorization === undefined ? { ...this.headers, authorization } : this.headers;
+    const agentFor = (u: URL) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent);
+    const watch = new ResponseBodyWatch(agentFor(new URL(href)), href);
     try {
-      const res = await fetch(href, {
-        headers,
-        agent: (u: URL) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
-        signal: controller.signal,
-        size: MAX_PAGE_BYTES,
-        follow: 5,
-      });
+      const res = await fetch(href, { headers, agent: agentFor, signal: controller.signal, size: MAX_PAGE_BYTES, follow: 5 });
+      watch.attach(res.body as unknown as { destroy(error?: Error): unknown });
       const body = await readBody(res.body, href);
       return { status: res.status, headers: res.headers, body };
     } catch (err) {
@@ -147,6 +145,7 @@ export class HttpTransport {
       }
       throw err;
     } finally {
+      watch.end();
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     }

@@ -5,9 +5,9 @@
 // the same run against the same server. The mock runs in its own process (as
 // a real catalogue service would); on a two-core machine it still competes
 // with the client for the cores.
-// Unmeasured passes of each (two by default) warm the server and both
+// Unmeasured passes of each (three by default) warm the server and both
 // clients first: ours runs more code, and V8 needs a few passes before all of
-// it is optimised (the first pass is ~40% slower, the second ~15%). Then every
+// it is optimised (the first pass is ~40% slower, the second and third ~15%). Then every
 // round runs ours and naive back to back, the one that goes first
 // alternating from round to round; the median round of each is reported.
 // The lake folders of the measured runs are removed only after the last
@@ -21,7 +21,7 @@
 // `diskFloor` shows the difference: the same files created in a plain temp
 // folder and in a spread one.
 // Uses the BUILT packages (npm run bench builds first).
-//   node bench/products.js [--products 100000] [--page-size 100] [--concurrency 4] [--rounds 7] [--warmups 2] [--page-cache-mb 64]
+//   node bench/products.js [--products 100000] [--page-size 100] [--concurrency 4] [--rounds 7] [--warmups 3] [--page-cache-mb 64]
 // (--page-cache-mb 0: the mock renders every answer afresh, as a service without a cache would.)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -276,7 +276,7 @@ function summarize(runs) {
  * products per second (the issue asks for at least 1); `ratioWithoutDisk` is
  * the same source with the lake replaced by a null one.
  */
-export async function runProductsBench({ products = 100_000, pageSize = 100, concurrency = 4, rounds = 7, warmups = 2, pageCacheMb } = {}) {
+export async function runProductsBench({ products = 100_000, pageSize = 100, concurrency = 4, rounds = 7, warmups = 3, pageCacheMb } = {}) {
   const mock = spawnMock(products, pageSize, pageCacheMb);
   const keep = [];
   try {

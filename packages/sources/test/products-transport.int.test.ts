@@ -64,6 +64,29 @@ describe('HttpTransport', () => {
     }
   });
 
+  it('a body over the size limit fails as a network error and frees its connection for the next request', async () => {
+    const url = await serve((req, res) => {
+      if (req.url?.includes('big')) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200000' });
+        res.write(Buffer.alloc(100_000, 0x20));
+        return; // the rest never comes: only the client can end this exchange
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    });
+    // One socket: the second request gets it only if the first one gave it back.
+    const transport = new HttpTransport({ timeoutMs: 3000, maxSockets: 1, token: undefined, maxBodyBytes: 1000 });
+    try {
+      const err = await transport.get(`${url}?big=1`, new AbortController().signal).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransportFailure);
+      expect((err as TransportFailure).kind).toBe('network');
+      expect((err as TransportFailure).message).toContain('over limit: 1000');
+      const next = await transport.get(url, new AbortController().signal);
+      expect(next.body.toString()).toBe('[]');
+    } finally {
+      transport.close();
+    }
+  });
+
   it('a body that stalls past the timeout is a timeout; the caller\'s abort is an abort', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

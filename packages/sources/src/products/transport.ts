@@ -40,6 +40,8 @@ export interface TransportOptions {
   maxSockets: number;
   /** Sent as `Authorization: Bearer …`; never logged. Without it, credentials in the URL go as Basic auth. */
   token: string | undefined;
+  /** Largest body accepted. @defaultValue MAX_PAGE_BYTES */
+  maxBodyBytes?: number;
 }
 
 const USER_AGENT = 'recomart-ingest/0.1 (+products source)';
@@ -53,19 +55,19 @@ function reasonOf(err: FetchError): string {
  * Reads a whole response body (node-fetch's `res.body`, a Node stream) into
  * one Buffer, the chunks as received copied once (node-fetch's
  * `arrayBuffer()` iterates the stream asynchronously and copies it twice).
- * Fails as node-fetch would: FetchError `max-size` beyond MAX_PAGE_BYTES,
+ * Fails as node-fetch would: FetchError `max-size` beyond `maxBytes`,
  * FetchError `system` for a broken body, AbortError once aborted.
  */
-function readBody(body: NodeJS.ReadableStream | null, url: string): Promise<Buffer> {
+function readBody(body: NodeJS.ReadableStream | null, url: string, maxBytes: number): Promise<Buffer> {
   if (body === null) return Promise.resolve(Buffer.alloc(0));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.byteLength;
-      if (size > MAX_PAGE_BYTES) {
+      if (size > maxBytes) {
         body.removeListener('data', onData);
-        (body as NodeJS.ReadableStream & { destroy(error: Error): void }).destroy(new FetchError(`content size at ${url} over limit: ${MAX_PAGE_BYTES}`, 'max-size'));
+        (body as NodeJS.ReadableStream & { destroy(error: Error): void }).destroy(new FetchError(`content size at ${url} over limit: ${maxBytes}`, 'max-size'));
         return;
       }
       chunks.push(chunk);
@@ -131,11 +133,14 @@ export class HttpTransport {
     const agentFor = (u: URL) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent);
     const watch = new ResponseBodyWatch(agentFor(new URL(href)), href);
     try {
-      const res = await fetch(href, { headers, agent: agentFor, signal: controller.signal, size: MAX_PAGE_BYTES, follow: 5 });
+      const maxBytes = this.options.maxBodyBytes ?? MAX_PAGE_BYTES;
+      const res = await fetch(href, { headers, agent: agentFor, signal: controller.signal, size: maxBytes, follow: 5 });
       watch.attach(res.body as unknown as { destroy(error?: Error): unknown });
-      const body = await readBody(res.body, href);
+      const body = await readBody(res.body, href, maxBytes);
       return { status: res.status, headers: res.headers, body };
     } catch (err) {
+      // A body given up before its end still holds its connection (node-fetch 2 only pipes it): aborting frees it.
+      controller.abort();
       if (timedOut) throw new TransportFailure('timeout', `timed out after ${this.options.timeoutMs} ms`, 'ETIMEDOUT');
       if (signal.aborted) throw new TransportFailure('aborted', 'aborted');
       if (err instanceof FetchError) {

@@ -24,7 +24,7 @@ export const auditSinkCommand: Command = {
   async run(argv, io) {
     parseFlags('audit-sink', argv, {});
     const config = loadConfig(io.env);
-    const logger = createLogger({ app: 'audit-sink', level: config.log.level, pretty: config.log.pretty, secrets: config.secrets });
+    const logger = createLogger({ app: 'audit-sink', level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
     const sink = await startAuditSink({ config, logger });
     const stop = () => {
       sink.close().catch(() => undefined);

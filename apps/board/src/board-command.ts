@@ -28,7 +28,7 @@ export const boardCommand: Command = {
     const flags = parseFlags('board', argv, { port: { type: 'string' } });
     const port = intFlag('port', stringFlag(flags, 'port'), 0, 65535);
     const config = loadConfig(io.env);
-    const logger = createLogger({ app: 'board', level: config.log.level, pretty: config.log.pretty, secrets: config.secrets });
+    const logger = createLogger({ app: 'board', level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
     const board = await startBoard({ config, logger, ...(port !== undefined ? { port } : {}) });
     io.stderr.write(`recomart board: listening on ${board.url}\n`);
     await untilAborted(io.signal);

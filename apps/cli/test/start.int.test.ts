@@ -89,6 +89,58 @@ describe('recomart start', () => {
     expect(stack.lines.some((l) => /"event":"worker-stopped"/.test(l))).toBe(true);
   });
 
+  // On a terminal the parts write one human line an event. `script` gives the
+  // stack a pseudo-terminal; Ctrl-C is typed into it, as a person would.
+  it('on a terminal, prints a status block and one human line an event instead of JSON', async () => {
+    // `exec`: script runs the command through $SHELL -c, and a shell left waiting in the
+    // terminal's foreground group would take the Ctrl-C itself (dash exits 130).
+    const command = `exec ${[process.execPath, BIN, 'start', '--demo'].map((a) => `'${a}'`).join(' ')}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { HOME: process.env.HOME ?? '/root', ...t.env, PATH: process.env.PATH ?? '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let buffered = '';
+    const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void }> = [];
+    const onData = (d: Buffer) => {
+      buffered += d.toString();
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const raw of parts) {
+        const line = raw.replace(/\r$/, '');
+        lines.push(line);
+        for (const w of [...waiters]) if (w.pattern.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const waitFor = (pattern: RegExp) =>
+      lines.find((l) => pattern.test(l)) ??
+      new Promise<string>((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        void exited.then(() => reject(new Error(`stack exited before ${pattern}:\n${lines.slice(-30).join('\n')}`)));
+      });
+    try {
+      await waitFor(/^\[start\] board: http:\/\/127\.0\.0\.1:\d+\/ \(user and password from BOARD_USER and BOARD_PASSWORD\)$/);
+      await waitFor(/^\[start\] lake: .*\/raw {3}landing zone: /);
+      await waitFor(/^\[start\] running .*; Ctrl-C stops everything$/);
+      // 11:00:37 clickstream 2026-11-29 committed v1 · 20,000 rows · 0 rejected · 158 ms, coloured time
+      const committed = await waitFor(/^\[worker-1\]\s+.*clickstream \d{4}-\d\d-\d\d committed v1 · 20,000 rows · 0 rejected · [\d,]+ ms/);
+      expect(committed.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/^\[worker-1\]\s+\d\d:\d\d:\d\d clickstream /);
+      await waitFor(/^\[worker-1\]\s+.*products \d{4}-\d\d-\d\d committed v1 · 150 records/);
+      child.stdin.write('\u0003'); // Ctrl-C at the terminal
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      expect(code, `exit ${code}; last lines:\n${lines.slice(-30).join('\n')}`).toBe(0);
+      const parts = lines.filter((l) => /^\[(worker-1|scheduler|audit|board)\]/.test(l));
+      const json = parts.filter((l) => /^\[[\w-]+\]\s+\{/.test(l));
+      expect(json, `JSON lines on a terminal:\n${json.slice(0, 5).join('\n')}`).toEqual([]);
+      expect(parts.length).toBeGreaterThan(5);
+      expect(lines.join('\n')).not.toContain('start-test-pw');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   // No Redis answers and REDIS_URL is not set: a private redis-server is started and stopped with the stack.
   it.runIf(canUnshareNet())('starts a private redis-server when none answers and REDIS_URL is unset', async () => {
     const { REDIS_URL: _unset, ...env } = t.env;

@@ -24,7 +24,7 @@ export interface ProducerContext {
  */
 export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer'): Promise<ProducerContext> {
   const config = loadConfig(env);
-  const logger = createLogger({ app, level: config.log.level, pretty: config.log.pretty, secrets: config.secrets });
+  const logger = createLogger({ app, level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
   const connection = createProducerConnection(config.redisUrl, `recomart-${app}`);
   connection.on('error', () => undefined); // reported by connectOrExplain / the failing command
   await connectOrExplain(connection, config.redisUrl);

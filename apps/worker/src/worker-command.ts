@@ -43,7 +43,7 @@ export const workerCommand: Command = {
     const sources = parseSourcesFlag(stringFlag(flags, 'sources'));
     const httpPort = boolFlag(flags, 'no-http') ? null : intFlag('http-port', stringFlag(flags, 'http-port'), 0, 65535);
     const config = loadConfig(io.env);
-    const logger = createLogger({ app: 'worker', level: config.log.level, pretty: config.log.pretty, secrets: config.secrets });
+    const logger = createLogger({ app: 'worker', level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
     const running = await startWorker({
       config,
       logger,

@@ -19,7 +19,7 @@ export interface Config {
   readonly queuePrefix: string;
   readonly dataDir: string;
   readonly landingDir: string;
-  readonly log: { readonly level: Values['LOG_LEVEL']; readonly pretty: boolean };
+  readonly log: { readonly level: Values['LOG_LEVEL']; readonly format: Values['LOG_FORMAT']; readonly color: Values['LOG_COLOR'] };
   readonly lake: { readonly root: string; readonly stagingMaxAgeMs: number };
   readonly clickstream: {
     readonly urlTemplate: string | undefined;
@@ -148,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: x.QUEUE_PREFIX,
     dataDir,
     landingDir: x.LANDING_DIR ? path.resolve(x.LANDING_DIR) : path.join(dataDir, 'landing'),
-    log: { level: x.LOG_LEVEL, pretty: x.LOG_PRETTY },
+    log: { level: x.LOG_LEVEL, format: x.LOG_FORMAT, color: x.LOG_COLOR },
     lake: { root: dataDir, stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS },
     clickstream: {
       urlTemplate: x.CLICKSTREAM_URL_TEMPLATE,

@@ -46,7 +46,18 @@ export const variables = {
     'trace',
     'silent',
   ] as const),
-  LOG_PRETTY: bool({ name: 'LOG_PRETTY', defaultValue: 'false', doc: 'Human-readable logs (needs the dev dependency pino-pretty).' }),
+  LOG_FORMAT: oneOf(
+    {
+      name: 'LOG_FORMAT',
+      defaultValue: 'auto',
+      doc: '`json` (one JSON object a line), `pretty` (one compact human line an event) or `auto`: pretty on a terminal, JSON otherwise (pipes, containers). `recomart start` on a terminal makes its parts pretty.',
+    },
+    ['auto', 'json', 'pretty'] as const,
+  ),
+  LOG_COLOR: oneOf(
+    { name: 'LOG_COLOR', defaultValue: 'auto', doc: 'Highlight warnings and errors in pretty lines: `always`, `never`, or `auto` (when stdout is a terminal).' },
+    ['auto', 'always', 'never'] as const,
+  ),
 
   LAKE_STAGING_MAX_AGE_MS: integer(
     { name: 'LAKE_STAGING_MAX_AGE_MS', defaultValue: String(6 * HOUR), doc: 'Staging leftovers older than this are removed by `lake sweep` and at worker start-up.' },

@@ -1,4 +1,6 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { humanLine, type LogObject } from './human-line.js';
 
 export type { Logger } from 'pino';
 
@@ -27,13 +29,24 @@ export function scrubLine(line: string, secrets: readonly string[] = []): string
   return out;
 }
 
+/** How log lines are written: JSON objects, human lines, or decided by whether stdout is a terminal. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+/** Whether human lines highlight warnings and errors. */
+export type LogColor = 'auto' | 'always' | 'never';
+
 export interface RootLoggerOptions {
   /** The app name carried by every line (`worker`, `producer`, …). */
   app: string;
   /** @defaultValue 'info' */
   level?: string;
-  /** Pretty output through the dev dependency pino-pretty. @defaultValue false */
-  pretty?: boolean;
+  /**
+   * `json`: one JSON object a line (containers, pipes, log shippers). `pretty`: one
+   * compact human line an event (pino-pretty with `humanLine` as its message format).
+   * `auto`: pretty when stdout is a terminal, else JSON. @defaultValue 'auto'
+   */
+  format?: LogFormat;
+  /** Highlight warnings and errors in pretty lines; `auto`: when stdout is a terminal. @defaultValue 'auto' */
+  color?: LogColor;
   /** Secret values (from the config) that must never appear in a line. */
   secrets?: readonly string[];
   /** Where lines go. @defaultValue stdout (fd 1) */
@@ -56,8 +69,19 @@ export function createLogger(options: RootLoggerOptions): Logger {
     },
     formatters: { level: (label) => ({ level: label }) },
   };
-  if (options.pretty && !options.destination) {
-    return pino({ ...opts, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  const terminal = options.destination === undefined && process.stdout.isTTY === true;
+  const format = options.format ?? 'auto';
+  if (format === 'pretty' || (format === 'auto' && terminal)) {
+    const color = options.color === 'always' || ((options.color ?? 'auto') === 'auto' && terminal);
+    const pretty = pinoPretty({
+      destination: options.destination ?? 1,
+      sync: true,
+      colorize: false,
+      hideObject: true,
+      ignore: 'time,level,pid,hostname,app',
+      messageFormat: (log: LogObject) => humanLine(log, color),
+    });
+    return pino(opts, pretty);
   }
   return pino(opts, options.destination ?? pino.destination({ fd: 1, sync: false }));
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boolFlag, intFlag, parseFlags, stringFlag, type Command, type CommandIo } from '@recomart/command';
 import { loadConfig, variables } from '@recomart/config';
+import { scrubLine } from '@recomart/logging';
 import { connectOrExplain, createProducerConnection, RedisUnreachableError } from '@recomart/queue';
 import { onPath, startPrivateRedisServer, type StartedRedis } from './private-redis.js';
 import { spawnPrefixed, stopAll, type StackProcess } from './stack-process.js';
@@ -63,6 +64,12 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
 
   let redis: StartedRedis | undefined;
   const env: NodeJS.ProcessEnv = { ...io.env };
+  // The parts write to pipes, so on their own they would log JSON. On a terminal
+  // (and LOG_FORMAT=auto) they write one human line an event instead, coloured
+  // unless LOG_COLOR=never; piped or redirected, the stack logs JSON as before.
+  const terminal = (io.stdout as NodeJS.WriteStream).isTTY === true;
+  if (config.log.format === 'auto') env.LOG_FORMAT = terminal ? 'pretty' : 'json';
+  if (config.log.color === 'auto') env.LOG_COLOR = terminal ? 'always' : 'never';
   // Ctrl-C must stop the stack within 10 s: unless SHUTDOWN_GRACE_MS was set,
   // workers get 8 s to finish active jobs (then abort them as retryable).
   env.SHUTDOWN_GRACE_MS ??= '8000';
@@ -100,9 +107,13 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
       }
     }
     const mockApi = !boolFlag(f, 'no-mock-api') && io.env.PRODUCTS_API_URL === undefined;
+    const status: string[] = [];
     if (mockApi) {
       const port = new URL(variables.PRODUCTS_API_URL.defaultValue ?? 'http://127.0.0.1:4010').port;
       launch('mock-api', ['mock-api', '--port', port]);
+      status.push(`product API: ${config.products.apiUrl} (the bundled mock)`);
+    } else {
+      status.push(`product API: ${scrubLine(config.products.apiUrl)}`);
     }
     launch('audit', ['audit-sink']);
     launch('scheduler', ['schedule', '--serve', '--catch-up']);
@@ -111,15 +122,18 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
       if (!config.board.user || !config.board.password) {
         boardEnv.BOARD_USER = 'admin';
         boardEnv.BOARD_PASSWORD = randomBytes(9).toString('base64url');
-        say(`board: http://${config.board.host}:${config.board.port}/ user "admin", password "${boardEnv.BOARD_PASSWORD}" (this run only; set BOARD_USER and BOARD_PASSWORD to choose)`);
+        status.unshift(`board: http://${config.board.host}:${config.board.port}/ user "admin", password "${boardEnv.BOARD_PASSWORD}" (this run only; set BOARD_USER and BOARD_PASSWORD to choose)`);
       } else {
-        say(`board: http://${config.board.host}:${config.board.port}/`);
+        status.unshift(`board: http://${config.board.host}:${config.board.port}/ (user and password from BOARD_USER and BOARD_PASSWORD)`);
       }
       launch('board', ['board'], boardEnv);
     }
     for (let i = 1; i <= workers; i++) {
       launch(`worker-${i}`, ['worker', '--http-port', String(config.worker.httpPort === 0 ? 0 : config.worker.httpPort + i - 1)]);
     }
+    status.push(`lake: ${path.join(config.dataDir, 'raw')}   landing zone: ${config.landingDir}`);
+    status.push(`Redis: ${scrubLine(env.REDIS_URL ?? config.redisUrl)} (queue prefix "${config.queuePrefix}")`);
+    for (const line of status) say(line);
     say(`running ${processes.map((p) => p.name).join(', ')}; Ctrl-C stops everything`);
 
     const died = await untilAborted(io.signal, processes);

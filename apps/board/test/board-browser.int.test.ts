@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedFailedJob } from './failed-job.js';
 import { OPERATOR, OPERATOR_PASSWORD, startOpsStack, type OpsStack } from './ops-stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// scripts/test-services.sh exports where it found (or installed) Debian's chromium.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots for a person to look at (gitignored). */
 const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test-output/board');
 const DATE = '2026-11-20';

@@ -19,7 +19,7 @@ export interface TestEnv {
   cleanup(): void;
 }
 
-/** A private queue prefix, a temp DATA_DIR, fast retries and no fixed ports. */
+/** A private queue prefix, a temp DATA_DIR, fast retries, no fixed ports and no landing settle time. */
 export function makeTestEnv(name: string, overrides: Record<string, string> = {}): TestEnv {
   const dataDir = mkdtempSync(path.join(tmpdir(), `recomart-${name}-`));
   const prefix = `t-${name}-${randomBytes(4).toString('hex')}`;
@@ -34,6 +34,8 @@ export function makeTestEnv(name: string, overrides: Record<string, string> = {}
     WORKER_LOCK_MS: '5000',
     WORKER_STALLED_INTERVAL_MS: '2000',
     BOARD_PORT: '0',
+    // Files a test lands are ingested at once (tests of the settle time set their own).
+    CLICKSTREAM_SETTLE_MS: '0',
     ...overrides,
   };
   const logLines: string[] = [];

@@ -23,7 +23,7 @@ describe('recomart generate', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(new RegExp(`^2024-05-01: 3000 rows in 2 files, \\d+\\.\\d MB → ${path.join(dir, 'clickstream', '2024-05-01')}$`));
     for (const day of ['2024-05-01', '2024-05-02']) {
-      expect(await readdir(path.join(dir, 'clickstream', day))).toEqual(['events-000.csv.gz', 'events-001.csv.gz']);
+      expect((await readdir(path.join(dir, 'clickstream', day))).sort()).toEqual(['_SUCCESS', 'events-000.csv.gz', 'events-001.csv.gz']);
     }
   });
 

@@ -27,6 +27,11 @@ export interface Config {
     readonly maxRejectRatio: number;
     readonly timestampToleranceMs: number;
     readonly timeoutMs: number;
+    readonly downloadDeadlineMs: number;
+    readonly minBytesPerSecond: number;
+    readonly minRateGraceMs: number;
+    readonly requireMarker: boolean;
+    readonly settleMs: number;
   };
   readonly products: {
     readonly apiUrl: string;
@@ -156,6 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRejectRatio: x.CLICKSTREAM_MAX_REJECT_RATIO,
       timestampToleranceMs: x.CLICKSTREAM_TIMESTAMP_TOLERANCE_MS,
       timeoutMs: x.CLICKSTREAM_TIMEOUT_MS,
+      downloadDeadlineMs: x.CLICKSTREAM_DOWNLOAD_DEADLINE_MS,
+      minBytesPerSecond: x.CLICKSTREAM_MIN_BYTES_PER_S,
+      minRateGraceMs: x.CLICKSTREAM_MIN_RATE_GRACE_MS,
+      requireMarker: x.CLICKSTREAM_REQUIRE_MARKER,
+      settleMs: x.CLICKSTREAM_SETTLE_MS,
     },
     products: {
       apiUrl: x.PRODUCTS_API_URL,

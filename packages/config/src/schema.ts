@@ -91,6 +91,32 @@ export const variables = {
     1,
     10 * MINUTE,
   ),
+  CLICKSTREAM_DOWNLOAD_DEADLINE_MS: integer(
+    { name: 'CLICKSTREAM_DOWNLOAD_DEADLINE_MS', defaultValue: String(HOUR), doc: 'Download: longest time from the request to the last byte of the body, however steadily it comes.' },
+    1,
+  ),
+  CLICKSTREAM_MIN_BYTES_PER_S: integer(
+    { name: 'CLICKSTREAM_MIN_BYTES_PER_S', defaultValue: '16384', doc: 'Download: after the grace below, a body averaging fewer bytes a second than this fails (0: no minimum). Time our side holds the body back does not count.' },
+    0,
+  ),
+  CLICKSTREAM_MIN_RATE_GRACE_MS: integer(
+    { name: 'CLICKSTREAM_MIN_RATE_GRACE_MS', defaultValue: String(MINUTE), doc: 'Download: how long a body may start slowly before `CLICKSTREAM_MIN_BYTES_PER_S` applies.' },
+    0,
+  ),
+  CLICKSTREAM_REQUIRE_MARKER: bool({
+    name: 'CLICKSTREAM_REQUIRE_MARKER',
+    defaultValue: 'false',
+    doc: 'Landing zone: take a day only once its folder holds the `_SUCCESS` marker the exporter writes last.',
+  }),
+  CLICKSTREAM_SETTLE_MS: integer(
+    {
+      name: 'CLICKSTREAM_SETTLE_MS',
+      defaultValue: String(MINUTE),
+      doc: 'Landing zone, day without `_SUCCESS`: a file modified less than this before the listing is left for a later attempt (0: off).',
+    },
+    0,
+    DAY,
+  ),
 
   PRODUCTS_API_URL: url(
     { name: 'PRODUCTS_API_URL', defaultValue: 'http://127.0.0.1:4010/products', doc: 'The product catalogue endpoint. Credentials in it are redacted from logs.' },

@@ -43,7 +43,8 @@ describe('generateClickstreamDay', () => {
     expect(text.split('\n')[0]).toBe('user_id,product_id,event_type,timestamp,device');
     expect(text.split('\n')).toHaveLength(1002);
     expect(day.files[0]!.bytes).toBe(Buffer.byteLength(text));
-    expect(await readdir(day.folder)).toEqual(['events-000.csv']);
+    // The marker, written last, says the day is complete.
+    expect((await readdir(day.folder)).sort()).toEqual(['_SUCCESS', 'events-000.csv']);
   });
 
   it('replaces its own earlier files of the day and keeps everything else', async () => {
@@ -52,7 +53,7 @@ describe('generateClickstreamDay', () => {
     await writeFile(path.join(folder, 'partner.csv'), 'x');
     const again = await generateClickstreamDay({ landingDir: dir, date: DATE, rows: 100, files: 1, gzip: true });
     expect(again.removed).toEqual(['events-000.csv', 'events-001.csv', 'events-002.csv']);
-    expect((await readdir(folder)).sort()).toEqual(['events-000.csv.gz', 'partner.csv']);
+    expect((await readdir(folder)).sort()).toEqual(['_SUCCESS', 'events-000.csv.gz', 'partner.csv']);
   });
 
   it('leaves nothing behind when stopped', async () => {

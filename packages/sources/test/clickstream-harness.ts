@@ -73,7 +73,9 @@ export async function clickstreamHarness(env: Record<string, string> = {}, fileS
     },
     async run(options = {}) {
       const date = options.date ?? DATE;
-      return clickstreamSource(rig.nextContext('clickstream', date, loadConfig({ DATA_DIR: dataDir, ...env, ...options.env }), options));
+      // Files landed by a test are read at once: no settle time unless a test sets one.
+      const config = loadConfig({ DATA_DIR: dataDir, CLICKSTREAM_SETTLE_MS: '0', ...env, ...options.env });
+      return clickstreamSource(rig.nextContext('clickstream', date, config, options));
     },
     async runError(options = {}) {
       try {

@@ -6,6 +6,7 @@ import { DayWindow } from './day-window.js';
 import { openDownload } from './download.js';
 import { ingestFile, type ClickstreamFile, type FileReport } from './file-ingest.js';
 import { landingFolder, listLandingFiles } from './landing-files.js';
+import { MARKER_NAME } from './landing-rules.js';
 import { RejectedRows } from './rejected-rows.js';
 import { RowValidator } from './row-validator.js';
 
@@ -22,9 +23,10 @@ async function arrival(ctx: SourceContext, date: string): Promise<Arrival> {
     const { file, provenance } = await openDownload(urlTemplate, date, timeoutMs, ctx.config.secrets, ctx.signal);
     return { files: [file], origin: file.origin, provenance: { download: provenance } };
   }
-  const { files, listing } = await listLandingFiles(ctx.config.landingDir, date, ctx.signal);
+  const { requireMarker, settleMs } = ctx.config.clickstream;
+  const { files, listing, complete } = await listLandingFiles(ctx.config.landingDir, date, { requireMarker, settleMs }, ctx.signal);
   const folder = landingFolder(ctx.config.landingDir, date);
-  return { files, origin: folder, provenance: { landing: { folder, files: listing } } };
+  return { files, origin: folder, provenance: { landing: { folder, files: listing, marker: complete ? MARKER_NAME : null } } };
 }
 
 function percent(ratio: number): string {

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { parseLogicalDate } from '@recomart/jobs';
 import { CONTRACT_HEADER } from '../contract.js';
 import { landingFolder } from '../landing-files.js';
+import { MARKER_NAME } from '../landing-rules.js';
 import { DayModel } from './day-model.js';
 
 /** What the generator writes for a day. */
@@ -69,7 +70,9 @@ async function fsyncPath(p: string): Promise<void> {
  * Writes one realistic clickstream day (see `DayModel`) into the landing
  * zone. Each file is written under a hidden temporary name, fsynced, then
  * renamed into place, so a reader never sees half a file; generated files of
- * an earlier run that this run does not rewrite are removed afterwards.
+ * an earlier run that this run does not rewrite are removed afterwards. Like a
+ * well-behaved exporter, it removes the day's `_SUCCESS` marker first and
+ * writes it last, once every file is in place.
  */
 export async function generateClickstreamDay(options: GenerateDayOptions): Promise<GeneratedDay> {
   const date = parseLogicalDate(options.date, 'date');
@@ -82,6 +85,8 @@ export async function generateClickstreamDay(options: GenerateDayOptions): Promi
   if (!(dirty >= 0 && dirty <= 1)) throw new RangeError(`dirty must be a number from 0 to 1, got ${dirty}`);
   const folder = landingFolder(options.landingDir, date);
   await mkdir(folder, { recursive: true });
+  const marker = path.join(folder, MARKER_NAME);
+  await rm(marker, { force: true });
 
   const tag = `${process.pid}.${Date.now().toString(36)}`;
   const files: OpenFile[] = [];
@@ -128,6 +133,7 @@ export async function generateClickstreamDay(options: GenerateDayOptions): Promi
         removed.push(name);
       }
     }
+    await writeFile(marker, '', { flag: 'wx' });
     await fsyncPath(folder);
     const sizes = await Promise.all(
       files.map(async (f) => {

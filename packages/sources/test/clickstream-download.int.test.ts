@@ -98,6 +98,69 @@ describe('clickstream download (CLICKSTREAM_URL_TEMPLATE)', () => {
     expect(await h.staging()).toEqual([]);
   });
 
+  /** Answers 200 with the export's length, then one byte every `everyMs` (after `delayMs`); `closed` resolves when our side hangs up. */
+  function drip(everyMs: number, delayMs = 0): { closed: Promise<void> } {
+    let hungUp: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (hungUp = resolve));
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-length': export1.length });
+      let sent = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const start = setTimeout(() => {
+        timer = setInterval(() => {
+          if (sent < export1.length - 1) res.write(export1.subarray(sent, ++sent));
+        }, everyMs);
+      }, delayMs);
+      req.socket.once('close', () => {
+        clearTimeout(start);
+        clearInterval(timer);
+        hungUp();
+      });
+    };
+    return { closed };
+  }
+
+  it('fails a body dripping below CLICKSTREAM_MIN_BYTES_PER_S once the grace is over, and hangs up', async () => {
+    const { closed } = drip(20);
+    const env = { CLICKSTREAM_URL_TEMPLATE: template(), CLICKSTREAM_TIMEOUT_MS: '10000', CLICKSTREAM_MIN_BYTES_PER_S: '2000', CLICKSTREAM_MIN_RATE_GRACE_MS: '300' };
+    const err = await h.runError({ env });
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toMatch(
+      new RegExp(
+        `^download of ${url().replace(/[.?]/g, '\\$&')} too slow: \\d+ of ${export1.length} bytes received in \\d+\\.\\d s \\(\\d+ bytes/s\\), under CLICKSTREAM_MIN_BYTES_PER_S 2000 after the 300 ms grace \\(CLICKSTREAM_MIN_RATE_GRACE_MS\\)$`,
+      ),
+    );
+    await closed;
+    expect(await h.versions()).toEqual([]);
+    expect(await h.staging()).toEqual([]);
+  });
+
+  it('fails a steady drip at CLICKSTREAM_DOWNLOAD_DEADLINE_MS, which no gap between chunks ever trips', async () => {
+    const { closed } = drip(20);
+    const env = { CLICKSTREAM_URL_TEMPLATE: template(), CLICKSTREAM_TIMEOUT_MS: '10000', CLICKSTREAM_MIN_BYTES_PER_S: '0', CLICKSTREAM_DOWNLOAD_DEADLINE_MS: '600' };
+    const err = await h.runError({ env });
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toMatch(
+      new RegExp(`^download of ${url().replace(/[.?]/g, '\\$&')} took longer than 600 ms \\(CLICKSTREAM_DOWNLOAD_DEADLINE_MS\\): \\d+ of ${export1.length} bytes received$`),
+    );
+    await closed;
+    expect(await h.versions()).toEqual([]);
+    expect(await h.staging()).toEqual([]);
+  });
+
+  it('lets a body start slowly within CLICKSTREAM_MIN_RATE_GRACE_MS (and without the grace, the same start fails)', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': export1.length });
+      res.flushHeaders();
+      setTimeout(() => res.end(export1), 250);
+    };
+    const env = { CLICKSTREAM_URL_TEMPLATE: template(), CLICKSTREAM_TIMEOUT_MS: '10000', CLICKSTREAM_MIN_BYTES_PER_S: '1000000' };
+    expect(await h.run({ env: { ...env, CLICKSTREAM_MIN_RATE_GRACE_MS: '10000' } })).toMatchObject({ status: 'committed', records: 2 });
+    const err = await h.runError({ env: { ...env, CLICKSTREAM_MIN_RATE_GRACE_MS: '0' } });
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toMatch(/ too slow: 0 of \d+ bytes received in /);
+  });
+
   it('fails retryably when the connection drops mid-body', async () => {
     handler = (_req, res) => {
       res.writeHead(200, { 'content-length': export1.length });

@@ -18,9 +18,10 @@ interface Arrival {
 }
 
 async function arrival(ctx: SourceContext, date: string): Promise<Arrival> {
-  const { urlTemplate, timeoutMs } = ctx.config.clickstream;
+  const { urlTemplate, timeoutMs, downloadDeadlineMs, minBytesPerSecond, minRateGraceMs } = ctx.config.clickstream;
   if (urlTemplate !== undefined) {
-    const { file, provenance } = await openDownload(urlTemplate, date, timeoutMs, ctx.config.secrets, ctx.signal);
+    const limits = { idleMs: timeoutMs, deadlineMs: downloadDeadlineMs, minBytesPerSecond, graceMs: minRateGraceMs };
+    const { file, provenance } = await openDownload(urlTemplate, date, limits, ctx.config.secrets, ctx.signal);
     return { files: [file], origin: file.origin, provenance: { download: provenance } };
   }
   const { requireMarker, settleMs } = ctx.config.clickstream;

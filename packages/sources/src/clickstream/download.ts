@@ -1,13 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import fetch, { FetchError } from 'node-fetch';
 import { NotArrivedError, PermanentSourceError, RateLimitedError, TransientError, dateParts } from '@recomart/jobs';
 import { fileNameProblem } from '@recomart/lake';
 import { parseRetryAfter } from '../products/retry-after.js';
 import { publicUrl } from '../products/public-url.js';
 import { ResponseBodyWatch } from '../response-body-watch.js';
+import { DownloadGuard, type DownloadLimits } from './download-guard.js';
 import type { ClickstreamFile } from './file-ingest.js';
 
 const USER_AGENT = 'recomart-ingest/0.1 (+clickstream source)';
@@ -30,49 +31,6 @@ export function downloadFileName(url: URL, date: string): string {
   return `clickstream-${date}.csv${url.pathname.endsWith('.gz') ? '.gz' : ''}`;
 }
 
-/**
- * Passes bytes on; fails with `stalled()` when the server sent nothing for
- * `ms` while we were ready for more, then calls `onStall` (which aborts the
- * request).
- */
-class IdleGuard extends Transform {
-  private timer: NodeJS.Timeout | undefined;
-  constructor(
-    private readonly ms: number,
-    private readonly stalled: () => Error,
-    private readonly onStall: () => void,
-  ) {
-    super();
-    this.arm();
-  }
-  private arm(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.destroy(this.stalled());
-      this.onStall();
-    }, this.ms);
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.push(chunk);
-    // When our side is the slow one (its buffer is full), the wait is not the server's: the clock stops until we read again.
-    if (this.readableLength >= this.readableHighWaterMark) clearTimeout(this.timer);
-    else this.arm();
-    cb();
-  }
-  override _read(size: number): void {
-    this.arm();
-    super._read(size);
-  }
-  override _flush(cb: TransformCallback): void {
-    clearTimeout(this.timer);
-    cb();
-  }
-  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    clearTimeout(this.timer);
-    cb(err);
-  }
-}
-
 /** What the download answered, for the manifest's provenance. */
 export interface DownloadProvenance {
   url: string;
@@ -85,7 +43,8 @@ export interface DownloadProvenance {
 /**
  * Starts downloading the day's export (node-fetch, no transparent
  * decompression: the bytes are stored as served). The response headers must
- * come within `timeoutMs`, and then the body may not stall longer than that.
+ * come within `limits.idleMs` (and the deadline); then `DownloadGuard` holds
+ * the body to the idle limit, the overall deadline and the minimum rate.
  *
  * @throws NotArrivedError on 404/410: the export is not there yet.
  * @throws RateLimitedError on 429 (with its Retry-After), TransientError on 408, 5xx, timeouts and network failures.
@@ -94,7 +53,7 @@ export interface DownloadProvenance {
 export async function openDownload(
   template: string,
   date: string,
-  timeoutMs: number,
+  limits: DownloadLimits,
   secrets: readonly string[],
   signal: AbortSignal,
 ): Promise<{ file: ClickstreamFile; provenance: DownloadProvenance }> {
@@ -109,11 +68,13 @@ export async function openDownload(
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   signal.addEventListener('abort', onAbort, { once: true });
+  const startedAt = Date.now();
+  const headerWaitMs = Math.min(limits.idleMs, limits.deadlineMs);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, timeoutMs);
+  }, headerWaitMs);
   // Agents of its own, so a body cut short fails this download at once (see ResponseBodyWatch).
   const httpAgent = new http.Agent();
   const httpsAgent = new https.Agent();
@@ -129,7 +90,10 @@ export async function openDownload(
     res = await fetch(url.href, { headers, agent, signal: controller.signal, compress: false, follow: 5 });
   } catch (err) {
     release();
-    if (timedOut) throw new TransientError(`download of ${shown} timed out: no response within ${timeoutMs} ms (CLICKSTREAM_TIMEOUT_MS)`);
+    if (timedOut) {
+      const limit = limits.deadlineMs < limits.idleMs ? 'CLICKSTREAM_DOWNLOAD_DEADLINE_MS' : 'CLICKSTREAM_TIMEOUT_MS';
+      throw new TransientError(`download of ${shown} timed out: no response within ${headerWaitMs} ms (${limit})`);
+    }
     if (signal.aborted) throw new TransientError(`download of ${shown} stopped: the job was told to stop`);
     if (err instanceof FetchError && err.type === 'max-redirect') throw new PermanentSourceError(`download of ${shown} failed: more than 5 redirects`);
     throw new TransientError(`download of ${shown} failed: ${err instanceof Error ? err.message.replace(/^request to \S+ failed, reason:\s*/, '') : String(err)}`, {
@@ -155,11 +119,7 @@ export async function openDownload(
   const lengthHeader = res.headers.get('content-length');
   const contentLength = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
   const name = downloadFileName(url, date);
-  const guard = new IdleGuard(
-    timeoutMs,
-    () => new TransientError(`download of ${shown} stalled: no data for ${timeoutMs} ms (CLICKSTREAM_TIMEOUT_MS)`),
-    () => controller.abort(),
-  );
+  const guard = new DownloadGuard(shown, limits, startedAt, contentLength, () => controller.abort());
   body.on('error', (err) => guard.destroy(err));
   guard.on('close', release);
   body.pipe(guard);

@@ -17,6 +17,18 @@ export interface ClickstreamExpectation {
   quarantined?: boolean;
   /** After the landing file is fixed, an operator retry of the failed job commits it. */
   retryAfterFix?: boolean;
+  /** Attempts made before the job failed: 1 (the default) when it fails for good, JOB_ATTEMPTS when each attempt was retryable. */
+  attempts?: number;
+}
+
+/** Another entry of the landing folder, landed beside the case's file. */
+export interface LandedEntry {
+  name: string;
+  kind: 'file' | 'symlink' | 'fifo';
+  /** A file's content. */
+  text?: string;
+  /** Where a symbolic link points (outside the landing zone). */
+  target?: string;
 }
 
 export interface ClickstreamCase {
@@ -26,6 +38,8 @@ export interface ClickstreamCase {
   /** Built at test time (see `generatedBytes`). */
   generated?: 'ten-megabyte-field';
   landAs: string;
+  /** Other entries of the day's landing folder. */
+  also?: LandedEntry[];
   date: string;
   expect: ClickstreamExpectation;
 }

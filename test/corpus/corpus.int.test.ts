@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { queueName, type IngestPayload } from '@recomart/jobs';
 import { quarantinePath } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
-import type { IngestJobResult } from '@recomart/queue';
+import { ingestJobOptions, type IngestJobResult } from '@recomart/queue';
 import { startWorker, type RunningWorker } from '@recomart/worker';
 import { dropKeys } from '../faults/fault-stand.js';
 import { reconcile } from '../faults/reconciler.js';
@@ -69,6 +69,20 @@ describe('bad-input corpus (test/corpus/expected.json) through an ingest worker'
     await writeFile(path.join(dir, c.landAs), bytes);
   }
 
+  /** The case's other entries, beside its file (only before the first run). */
+  async function landAlso(c: ClickstreamCase): Promise<void> {
+    const dir = path.join(t.config.landingDir, 'clickstream', c.date);
+    for (const e of c.also ?? []) {
+      const p = path.join(dir, e.name);
+      if (e.kind === 'file') await writeFile(p, e.text ?? '');
+      else if (e.kind === 'symlink') await symlink(e.target ?? '/nonexistent', p);
+      else {
+        const made = spawnSync('mkfifo', [p], { encoding: 'utf8' });
+        expect(made.status, made.stderr).toBe(0);
+      }
+    }
+  }
+
   async function stagingLeft(): Promise<string[]> {
     return readdir(path.join(t.dataDir, 'raw', '.staging')).catch(() => []);
   }
@@ -87,8 +101,9 @@ describe('bad-input corpus (test/corpus/expected.json) through an ingest worker'
   it.each(corpus.clickstream)('clickstream: $case → $expect.outcome', async (c) => {
     const bytes = caseBytes(c);
     await land(c, bytes);
+    await landAlso(c);
     const jobId = `clickstream__${c.date}`;
-    const { job, result, failedReason } = await finish(await queue.add('ingest', { source: 'clickstream', date: c.date, trigger: 'manual' }, { jobId }));
+    const { job, result, failedReason } = await finish(await queue.add('ingest', { source: 'clickstream', date: c.date, trigger: 'manual' }, { ...ingestJobOptions(t.config), jobId }));
     const fresh = (await Job.fromId(queue, jobId)) as Job;
     const want = c.expect;
 
@@ -99,8 +114,8 @@ describe('bad-input corpus (test/corpus/expected.json) through an ingest worker'
       expect(result).toBeUndefined();
       expect(failedReason).toBe(want.reason);
       expect(fresh.failedReason).toBe(want.reason);
-      // Failed for good: not retried.
-      expect(fresh.attemptsMade).toBe(1);
+      // Failed for good: not retried (or retried to the last attempt, when each attempt was retryable).
+      expect(fresh.attemptsMade).toBe(want.attempts ?? 1);
     }
 
     const versions = await running.lake.listVersions('clickstream', c.date);
@@ -126,6 +141,10 @@ describe('bad-input corpus (test/corpus/expected.json) through an ingest worker'
       }
     }
 
+    if (!want.quarantined) {
+      // Nothing was copied anywhere: no quarantine for the day.
+      expect(await readdir(path.join(t.dataDir, 'quarantine', 'clickstream', c.date)).catch(() => [])).toEqual([]);
+    }
     if (want.quarantined) {
       const runs = await readdir(path.join(t.dataDir, 'quarantine', 'clickstream', c.date));
       expect(runs).toHaveLength(1);

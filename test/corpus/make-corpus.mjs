@@ -67,6 +67,10 @@ const files = {
   'other-schema.csv': lf(['order_id,amount,currency,created_at', 'o1,19.99,EUR,2024-05-17T10:00:00Z', 'o2,5.00,EUR,2024-05-17T11:00:00Z']),
   // Every timestamp on the day before the partition's date.
   'wrong-day.csv': lf([HEADER, ...rows('2024-05-17', 40)]),
+  // An export cut off mid-row (`head -c`), no _SUCCESS marker: still being written, so it is retried, never committed.
+  'torn-last-line.csv': Buffer.from(`${[HEADER, ...rows('2024-05-20', 20)].join('\n')}\nu1001,p2001,click,2024-05-20T11:00:00.000Z,andro`),
+  // An upper-case extension: an export like any other.
+  'upper-case.CSV': lf([HEADER, ...rows('2024-05-24', 20)]),
   // Ids beyond 2^53 (and beyond 64 bits): kept as the strings they are.
   'big-ids.csv': lf([
     HEADER,

@@ -94,6 +94,7 @@ export const variables = {
   CLICKSTREAM_DOWNLOAD_DEADLINE_MS: integer(
     { name: 'CLICKSTREAM_DOWNLOAD_DEADLINE_MS', defaultValue: String(HOUR), doc: 'Download: longest time from the request to the last byte of the body, however steadily it comes.' },
     1,
+    DAY,
   ),
   CLICKSTREAM_MIN_BYTES_PER_S: integer(
     { name: 'CLICKSTREAM_MIN_BYTES_PER_S', defaultValue: '16384', doc: 'Download: after the grace below, a body averaging fewer bytes a second than this fails (0: no minimum). Time our side holds the body back does not count.' },
@@ -102,6 +103,7 @@ export const variables = {
   CLICKSTREAM_MIN_RATE_GRACE_MS: integer(
     { name: 'CLICKSTREAM_MIN_RATE_GRACE_MS', defaultValue: String(MINUTE), doc: 'Download: how long a body may start slowly before `CLICKSTREAM_MIN_BYTES_PER_S` applies.' },
     0,
+    DAY,
   ),
   CLICKSTREAM_REQUIRE_MARKER: bool({
     name: 'CLICKSTREAM_REQUIRE_MARKER',

@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, addAbortSignal } from 'node:stream';
 import { TransientError } from '@recomart/jobs';
 import { MARKER_NAME } from './landing-rules.js';
+import { sniffNotCsv } from './not-csv.js';
 
 /** A landing file as the listing saw it (lstat: a link is never followed). */
 export interface ListedFile {
@@ -37,13 +38,16 @@ function sameFile(st: Stats, f: ListedFile): boolean {
  *   and mtime, else it changed while it was read;
  * - a plain-text file must end in a line end unless the day is marked
  *   complete: a torn last line is an export still being written. (A gzip
- *   file proves its own end with its trailer.)
+ *   file proves its own end with its trailer; a file whose first bytes are
+ *   not CSV text at all is left to the parser's verdict.)
  *
  * Every failure is a TransientError: a later attempt lists the folder again.
  */
 export class LandingFileReader extends Readable {
   private position = 0;
   private lastByte = -1;
+  /** The first bytes are not CSV text at all (binary, UTF-16, gzip): the parser says so; a torn end means nothing then. */
+  private notText = false;
   private constructor(
     private readonly handle: FileHandle,
     private readonly file: ListedFile,
@@ -92,6 +96,7 @@ export class LandingFileReader extends Readable {
       const buffer = Buffer.allocUnsafe(want);
       const { bytesRead } = await this.handle.read(buffer, 0, want, this.position);
       if (bytesRead === 0) throw this.changed(`listed with ${this.file.size} bytes, read ${this.position}`);
+      if (this.position === 0 && !this.file.gzip) this.notText = sniffNotCsv(buffer.subarray(0, bytesRead), false) !== undefined;
       this.position += bytesRead;
       this.lastByte = buffer[bytesRead - 1] ?? this.lastByte;
       this.push(bytesRead === want ? buffer : buffer.subarray(0, bytesRead));
@@ -108,7 +113,7 @@ export class LandingFileReader extends Readable {
     const st = await this.handle.stat();
     if (st.size !== this.file.size) throw this.changed(`listed with ${this.file.size} bytes, now ${st.size}`);
     if (st.mtimeMs !== this.file.mtimeMs) throw this.changed(`modified at ${st.mtime.toISOString()}, after the listing`);
-    if (!this.file.complete && !this.file.gzip && this.file.size > 0 && this.lastByte !== LF && this.lastByte !== CR) {
+    if (!this.file.complete && !this.file.gzip && !this.notText && this.file.size > 0 && this.lastByte !== LF && this.lastByte !== CR) {
       throw new TransientError(`${this.file.display} ends in the middle of a line and the day has no ${MARKER_NAME} marker: still being written?`);
     }
   }

@@ -16,8 +16,10 @@ Writes realistic clickstream exports into $LANDING_DIR/clickstream/<date>/
 (events-000.csv, events-001.csv …): Zipf-distributed product popularity, users
 with sessions and a usual device, a day/night rhythm, view → click →
 add_to_cart funnels. Each file appears atomically (written under a hidden
-temporary name, then renamed). Same seed and options, same bytes. Earlier
-generated files of a day that this run does not rewrite are removed.
+temporary name, then renamed); the day's _SUCCESS marker is removed first and
+written last, as a well-behaved exporter does. Same seed and options, same
+bytes. Earlier generated files of a day that this run does not rewrite are
+removed.
 
 Options:
   --from, --to        the days, both included

@@ -95,7 +95,9 @@ describe('recomart start', () => {
     // `exec`: script runs the command through $SHELL -c, and a shell left waiting in the
     // terminal's foreground group would take the Ctrl-C itself (dash exits 130).
     const command = `exec ${[process.execPath, BIN, 'start', '--demo'].map((a) => `'${a}'`).join(' ')}`;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { HOME: process.env.HOME ?? '/root', ...t.env, PATH: process.env.PATH ?? '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A lake and queue prefix of its own: the first test already ingested its days.
+    const own = makeTestEnv('start-tty', { PRODUCTS_API_URL: api.url, CATCH_UP_DAYS: '2', BOARD_PORT: '0', WORKER_HTTP_PORT: '0', BOARD_USER: 'ops', BOARD_PASSWORD: 'start-test-pw' });
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { HOME: process.env.HOME ?? '/root', ...own.env, PATH: process.env.PATH ?? '' }, stdio: ['pipe', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let buffered = '';
     const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void }> = [];
@@ -138,6 +140,8 @@ describe('recomart start', () => {
       expect(lines.join('\n')).not.toContain('start-test-pw');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      await dropPrefix(redis, own.prefix);
+      own.cleanup();
     }
   });
 

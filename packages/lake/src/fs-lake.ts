@@ -11,7 +11,8 @@ import { MANIFEST_FILE, partitionPath, rawRoot, sourcePath, stagingRoot, version
 import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
 import { latestVersion, listDir, loadVersionManifest, partitionDirs, visibleVersions } from './partition-reader.js';
 import { sweepStaging } from './sweep.js';
-import type { Lake, Manifest, SweepReport, VerifyReport, WriteSession, WriteSessionInit } from './types.js';
+import { takeKeptStaging } from './kept-staging.js';
+import type { KeptStaging, Lake, Manifest, SweepReport, VerifyReport, WriteSession, WriteSessionInit } from './types.js';
 import { verifyLake } from './verify.js';
 import { FsWriteSession } from './write-session.js';
 
@@ -70,25 +71,35 @@ class FsLake implements Lake {
       runId: checkRunId(init.runId),
       jobId: checkJobId(init.jobId),
       attempt: checkAttempt(init.attempt),
+      ...(init.resumeKey === undefined ? {} : { resumeKey: checkJobId(init.resumeKey, 'resumeKey') }),
     };
     const now = this.now();
+    const stagingDir = path.join(stagingRoot(this.dataDir), stagingId(now));
+    let resumed: KeptStaging | undefined;
+    if (checked.resumeKey !== undefined) {
+      await this.prepareStagingRoot();
+      resumed = await takeKeptStaging(this.fs, stagingRoot(this.dataDir), { ...checked, resumeKey: checked.resumeKey }, stagingDir);
+    }
     return new FsWriteSession(checked, {
       dataDir: this.dataDir,
       fs: this.fs,
       now: this.now,
       codeVersion: this.codeVersion,
       worker: this.worker,
-      stagingDir: path.join(stagingRoot(this.dataDir), stagingId(now)),
+      stagingDir,
+      ...(resumed === undefined ? {} : { resumed }),
       track: (dir, live) => {
         if (live) this.live.add(dir);
         else this.live.delete(dir);
       },
-      prepareStagingRoot: async () => {
-        const root = stagingRoot(this.dataDir);
-        await this.fs.mkdirp(root);
-        await (this.spread ??= this.fs.spreadSubfolders(root));
-      },
+      prepareStagingRoot: () => this.prepareStagingRoot(),
     });
+  }
+
+  private async prepareStagingRoot(): Promise<void> {
+    const root = stagingRoot(this.dataDir);
+    await this.fs.mkdirp(root);
+    await (this.spread ??= this.fs.spreadSubfolders(root));
   }
 
   async listSources(): Promise<string[]> {

@@ -56,9 +56,9 @@ export function checkRunId(value: unknown): string {
  * Checks a job id (kept in the manifest only): 1 to 512 characters, no control characters.
  * @throws InvalidInputError `jobId must be 1 to 512 characters without control characters, got ""`
  */
-export function checkJobId(value: unknown): string {
+export function checkJobId(value: unknown, label = 'jobId'): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > 512 || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new InvalidInputError(`jobId must be 1 to 512 characters without control characters, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidInputError(`${label} must be 1 to 512 characters without control characters, got ${JSON.stringify(value) ?? String(value)}`);
   }
   return value;
 }

@@ -42,6 +42,43 @@ export interface WriteSessionInit {
   runId: string;
   jobId: string;
   attempt: number;
+  /**
+   * Makes the session resumable (see `ResumableStaging`): a session begun with
+   * a key takes over the staging an earlier session of the same key kept
+   * (`keep`), with its finished files. Sources pass their job id.
+   */
+  resumeKey?: string;
+}
+
+/**
+ * What an earlier session of the same `resumeKey` kept for this one: its
+ * finished files (already part of this session, to be committed with it) and
+ * the source's own state (e.g. where to resume, counters).
+ */
+export interface KeptStaging {
+  files: ManifestFile[];
+  state: Record<string, unknown>;
+  /** When it was kept (UTC ISO). */
+  keptAt: string;
+}
+
+/**
+ * The resumable part of a write session: the staging of an unfinished version
+ * kept for its job between attempts, until it is committed, aborted (failure
+ * for good), or swept after `LAKE_STAGING_MAX_AGE_MS`. Two sessions of one key
+ * never share it: the one that begins takes it over atomically.
+ */
+export interface ResumableStaging {
+  /** What this session took over from a kept staging of its `resumeKey`; undefined when there was none. */
+  readonly resumed: KeptStaging | undefined;
+  /**
+   * Ends the session without committing but keeps its finished files (an
+   * unfinished one is dropped) and `state` for the next session begun with the
+   * same `resumeKey`. Needs a `resumeKey`. Nothing becomes visible to readers.
+   */
+  keep(state: Record<string, unknown>): Promise<void>;
+  /** The bytes of a finished file of this session (written or taken over; checked against its sha256). */
+  readFile(name: string): Promise<Buffer>;
 }
 
 /** A file being streamed into a session: write to `stream`, then await `done`. */
@@ -68,7 +105,7 @@ export interface CommitResult {
 }
 
 /** One attempt at writing a new version of a partition. Invisible to readers until `commit`. */
-export interface WriteSession {
+export interface WriteSession extends ResumableStaging {
   readonly init: WriteSessionInit;
   /** Opens a file in staging; `name` is checked (no traversal, no `_manifest.json`). */
   createFile(name: string, origin: string): FileSink;

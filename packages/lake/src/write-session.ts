@@ -1,14 +1,17 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { InvalidInputError, TransientError, type IngestError } from '@recomart/jobs';
 import type { LakeFileSystem } from './file-system.js';
 import { FileSyncer } from './file-syncer.js';
+import { KEPT_FILE, keptRecordText, keptStagingDir } from './kept-staging.js';
 import { errorCode, ioFailure } from './lake-errors.js';
 import { MANIFEST_FILE, REASON_FILE, partitionPath, quarantinePath, resolveInside, stagingRoot, versionFilePath } from './layout.js';
 import { manifestProblem, sameContent, serializeManifest, sortFiles } from './manifest.js';
 import { checkFileName } from './names.js';
 import { exists, latestVersion } from './partition-reader.js';
 import { StagedFile, WholeStagedFile, type SessionFile, type StagedFileOptions } from './staged-file.js';
-import type { CommitInput, CommitResult, FileSink, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
+import type { CommitInput, CommitResult, FileSink, KeptStaging, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 
 /**
  * How many times one commit re-reads the partition after losing the race for
@@ -34,9 +37,33 @@ export interface WriteSessionDeps {
   track(stagingDir: string, live: boolean): void;
   /** Makes the staging root (`raw/.staging`) exist, its sub-folders spread (`spreadSubfolders`, once a lake). */
   prepareStagingRoot(): Promise<void>;
+  /** A kept staging already moved into `stagingDir` (`takeKeptStaging`): its files are this session's. */
+  resumed?: KeptStaging;
 }
 
-type State = 'open' | 'committing' | 'quarantining' | 'committed' | 'quarantined' | 'aborted' | 'failed';
+type State = 'open' | 'committing' | 'quarantining' | 'keeping' | 'committed' | 'quarantined' | 'kept' | 'aborted' | 'failed';
+
+/** A finished file taken over from a kept staging: already on disk and fsynced. */
+class KeptFile implements SessionFile {
+  readonly done: Promise<ManifestFile>;
+  readonly closed = Promise.resolve();
+  readonly isClosed = true;
+  readonly failure = undefined;
+  readonly ioError = undefined;
+
+  constructor(
+    readonly options: StagedFileOptions,
+    readonly result: ManifestFile,
+  ) {
+    this.done = Promise.resolve(result);
+  }
+
+  stop(): void {}
+
+  progress(): { bytes: number; sha256: string } {
+    return { bytes: this.result.bytes, sha256: this.result.sha256 };
+  }
+}
 
 /** Error codes of a rename onto a version folder that another writer took first. */
 const LOST_RACE_CODES = new Set(['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
@@ -99,6 +126,33 @@ export class FsWriteSession implements WriteSession {
   ) {
     this.startedAt = deps.now().toISOString();
     this.label = `${init.source} ${init.date}`;
+    if (deps.resumed) this.adopt(deps.resumed);
+  }
+
+  get resumed(): KeptStaging | undefined {
+    return this.deps.resumed;
+  }
+
+  /** Takes over the files of a kept staging, already in this session's folder. */
+  private adopt(kept: KeptStaging): void {
+    this.staging = Promise.resolve();
+    this.deps.track(this.deps.stagingDir, true);
+    for (const f of kept.files) {
+      const target = versionFilePath(this.deps.stagingDir, f.path);
+      this.registerName(f.path, target);
+      this.madeDirs.set(path.dirname(target), Promise.resolve());
+      const options = { name: f.path, origin: f.origin, path: target, fs: this.deps.fs, prepare: () => Promise.resolve(), release: () => Promise.resolve(), onIoError: () => Promise.resolve() };
+      this.files.set(f.path, new KeptFile(options, f));
+    }
+  }
+
+  /** Records the folders of a new file's name (fsynced before publishing; no file may sit where one is). */
+  private registerName(name: string, target: string): void {
+    for (let dir = path.dirname(target); dir !== this.deps.stagingDir; dir = path.dirname(dir)) this.subdirs.add(dir);
+    for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
+      const folder = name.slice(0, i);
+      if (!this.folders.has(folder)) this.folders.set(folder, name);
+    }
   }
 
   /** Absolute path of the staging folder (it exists only once a file was created). */
@@ -167,11 +221,7 @@ export class FsWriteSession implements WriteSession {
     const other = this.conflictOf(name);
     if (other !== undefined) throw new InvalidInputError(`file name ${JSON.stringify(name)} conflicts with ${JSON.stringify(other)} in this session`);
     const target = versionFilePath(this.deps.stagingDir, name);
-    for (let dir = path.dirname(target); dir !== this.deps.stagingDir; dir = path.dirname(dir)) this.subdirs.add(dir);
-    for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
-      const folder = name.slice(0, i);
-      if (!this.folders.has(folder)) this.folders.set(folder, name);
-    }
+    this.registerName(name, target);
     const file = start({
       name,
       origin,
@@ -433,9 +483,66 @@ export class FsWriteSession implements WriteSession {
     }
   }
 
+  async readFile(name: string): Promise<Buffer> {
+    const file = this.files.get(checkFileName(name));
+    if (file?.result === undefined) throw new InvalidInputError(`file ${JSON.stringify(name)} is not a finished file of the write session for ${this.label}`);
+    const bytes = await readFile(file.options.path);
+    if (bytes.byteLength !== file.result.bytes || createHash('sha256').update(bytes).digest('hex') !== file.result.sha256) {
+      throw new TransientError(`lake: staged file ${JSON.stringify(name)} of ${this.label} changed on disk since it was written`);
+    }
+    return bytes;
+  }
+
+  async keep(state: Record<string, unknown>): Promise<void> {
+    this.assertOpen('keep');
+    const resumeKey = this.init.resumeKey;
+    if (resumeKey === undefined) throw new InvalidInputError(`cannot keep the write session for ${this.label}: it was begun without a resumeKey`);
+    const cleanState = checkRecord('kept state', state);
+    this.state = 'keeping';
+    const run = (async () => {
+      try {
+        await this.stopPending(new TransientError(`lake: the write session for ${this.label} was kept`));
+        if (this.failure) throw this.failure;
+        await this.ensureStaging();
+        const finished: ManifestFile[] = [];
+        for (const f of this.files.values()) {
+          if (f.result) finished.push(f.result);
+          else await this.deps.fs.remove(f.options.path);
+        }
+        await this.syncer.flush();
+        await this.syncStaging();
+        const keptAt = this.deps.now().toISOString();
+        await this.writeSmallFile(path.join(this.deps.stagingDir, KEPT_FILE), keptRecordText({ ...this.init, resumeKey }, sortFiles(finished), cleanState, keptAt));
+        await this.deps.fs.syncDir(this.deps.stagingDir);
+        const root = stagingRoot(this.deps.dataDir);
+        try {
+          await this.deps.fs.rename(this.deps.stagingDir, keptStagingDir(root, resumeKey));
+        } catch (err) {
+          const code = errorCode(err);
+          if (code === undefined || !LOST_RACE_CODES.has(code)) throw err;
+          // Another run of the same job kept its staging first: that one stays, this one goes.
+          await this.removeStaging();
+          this.state = 'kept';
+          return;
+        }
+        this.deps.track(this.deps.stagingDir, false);
+        await this.deps.fs.syncDir(root);
+        this.state = 'kept';
+      } catch (err) {
+        const failure = ioFailure(err, `keeping ${this.label}`);
+        this.failure = failure;
+        this.state = 'failed';
+        await this.discard(failure).catch(() => undefined);
+        throw failure;
+      }
+    })();
+    this.inFlight = run;
+    return run;
+  }
+
   async abort(): Promise<void> {
     if (this.inFlight) await this.inFlight.catch(() => undefined);
-    if (this.state === 'committed' || this.state === 'quarantined') return;
+    if (this.state === 'committed' || this.state === 'quarantined' || this.state === 'kept') return;
     if (this.state === 'open') this.state = 'aborted';
     await this.discard(new TransientError(`lake: the write session for ${this.label} was aborted`));
   }

@@ -34,6 +34,13 @@ class HeldSession implements WriteSession {
   abort(): Promise<void> {
     return Promise.resolve();
   }
+  readonly resumed = undefined;
+  keep(): Promise<void> {
+    throw new Error('not used');
+  }
+  readFile(): Promise<Buffer> {
+    throw new Error('not used');
+  }
 }
 
 function page(index: number, items: unknown[], total?: number): FetchedPage {

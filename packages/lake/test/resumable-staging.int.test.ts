@@ -1,0 +1,105 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openLake } from '@recomart/lake';
+import { entriesOf, sessionInit, tempDataDirEach, treeOf } from './temp-lake.js';
+
+const data = tempDataDirEach();
+const KEY = 'products__2024-03-09';
+const init = (runId: string) => sessionInit({ source: 'products', jobId: KEY, runId, resumeKey: KEY });
+const staging = () => path.join(data.dir, 'raw', '.staging');
+
+describe('a resumable write session (kept staging)', () => {
+  it('keeps finished files and state for the next session of the same key, which commits them with its own', async () => {
+    const lake = openLake({ dataDir: data.dir });
+    const first = await lake.begin(init('run-1'));
+    expect(first.resumed).toBeUndefined();
+    await first.writeFile('pages/000001.json', 'http://api/p1', '{"p":1}');
+    await first.writeFile('pages/000002.json', 'http://api/p2', '{"p":2}');
+    await first.keep({ next: 3, handbacks: 1 });
+    expect(await entriesOf(staging()), 'one kept folder').toHaveLength(1);
+    expect((await entriesOf(staging()))[0]).toMatch(/^kept-[0-9a-f]{32}$/);
+
+    const second = await lake.begin(init('run-2'));
+    expect(second.resumed?.state).toEqual({ next: 3, handbacks: 1 });
+    expect(second.resumed?.files.map((f) => f.path)).toEqual(['pages/000001.json', 'pages/000002.json']);
+    expect((await second.readFile('pages/000002.json')).toString()).toBe('{"p":2}');
+    await expect(second.writeFile('pages/000001.json', 'x', 'again'), 'a kept name is taken').rejects.toThrow(/already written/);
+    await second.writeFile('pages/000003.json', 'http://api/p3', '{"p":3}');
+    const result = await second.commit({ records: 3, rejected: 0, validation: {} });
+
+    expect(result.status).toBe('committed');
+    expect(result.manifest.files.map((f) => [f.path, f.origin])).toEqual([
+      ['pages/000001.json', 'http://api/p1'],
+      ['pages/000002.json', 'http://api/p2'],
+      ['pages/000003.json', 'http://api/p3'],
+    ]);
+    expect(await treeOf(result.path), 'no kept record published').toEqual(['_manifest.json', 'pages', 'pages/000001.json', 'pages/000002.json', 'pages/000003.json']);
+    expect(await entriesOf(staging())).toEqual([]);
+    expect((await lake.verify()).ok).toBe(true);
+  });
+
+  it('is taken over by one session only; a key without a kept staging, or another key, starts empty', async () => {
+    const lake = openLake({ dataDir: data.dir });
+    const first = await lake.begin(init('run-1'));
+    await first.writeFile('pages/000001.json', 'u', 'one');
+    await first.keep({ n: 1 });
+    const [a, b] = await Promise.all([lake.begin(init('run-2')), lake.begin(init('run-3'))]);
+    expect([a.resumed, b.resumed].filter((r) => r !== undefined), 'exactly one takes it').toHaveLength(1);
+    const other = await lake.begin({ ...init('run-4'), resumeKey: 'products__2024-03-10', jobId: 'products__2024-03-10' });
+    expect(other.resumed).toBeUndefined();
+    await Promise.all([a.abort(), b.abort(), other.abort()]);
+    expect(await entriesOf(staging()), 'abort of a resumed session drops what was kept').toEqual([]);
+  });
+
+  it('drops an unfinished file when keeping, and a kept staging whose file changed size', async () => {
+    const lake = openLake({ dataDir: data.dir });
+    const first = await lake.begin(init('run-1'));
+    await first.writeFile('pages/000001.json', 'u', 'one');
+    const sink = first.createFile('pages/000002.json', 'u');
+    sink.stream.write('half a pa');
+    sink.done.catch(() => undefined);
+    await first.keep({});
+    const second = await lake.begin(init('run-2'));
+    expect(second.resumed?.files.map((f) => f.path)).toEqual(['pages/000001.json']);
+    await second.writeFile('pages/000002.json', 'u', 'two');
+    await second.keep({});
+    const kept = (await entriesOf(staging()))[0] as string;
+    expect(await treeOf(path.join(staging(), kept))).toEqual(['_kept.json', 'pages', 'pages/000001.json', 'pages/000002.json']);
+
+    await writeFile(path.join(staging(), kept, 'pages', '000002.json'), 'tw');
+    const third = await lake.begin(init('run-3'));
+    expect(third.resumed, 'a changed kept staging is not resumed').toBeUndefined();
+    expect(await entriesOf(staging())).toEqual([]);
+    await third.abort();
+  });
+
+  it('readFile refuses a kept file whose bytes changed on disk', async () => {
+    const lake = openLake({ dataDir: data.dir });
+    const first = await lake.begin(init('run-1'));
+    await first.writeFile('pages/000001.json', 'u', 'one');
+    await first.keep({});
+    const kept = (await entriesOf(staging()))[0] as string;
+    const file = path.join(staging(), kept, 'pages', '000001.json');
+    expect(await readFile(file, 'utf8')).toBe('one');
+    await writeFile(file, 'two');
+    const second = await lake.begin(init('run-2'));
+    await expect(second.readFile('pages/000001.json')).rejects.toThrow(/changed on disk/);
+    await second.abort();
+  });
+
+  it('refuses keep without a resumeKey, and sweep removes a kept staging older than the max age', async () => {
+    let clock = Date.now();
+    const lake = openLake({ dataDir: data.dir, now: () => new Date(clock) });
+    const plain = await lake.begin(sessionInit());
+    await expect(plain.keep({})).rejects.toThrow(/without a resumeKey/);
+    await plain.abort();
+    const first = await lake.begin(init('run-1'));
+    await first.writeFile('pages/000001.json', 'u', 'one');
+    await first.keep({});
+    expect((await lake.sweep(60_000)).removed, 'a fresh kept staging stays').toEqual([]);
+    clock += 120_000;
+    expect((await lake.sweep(60_000)).removed).toHaveLength(1);
+    expect((await lake.begin(init('run-2'))).resumed).toBeUndefined();
+  });
+});

@@ -15,8 +15,8 @@ const WORKER_ENV: Record<string, string> = {
   PRODUCTS_PAGE_RETRIES: '2',
   PRODUCTS_RETRY_BASE_MS: '10',
   PRODUCTS_TIMEOUT_MS: '1000',
-  PRODUCTS_INLINE_WAIT_MS: '1000',
-  PRODUCTS_MAX_RETRY_AFTER_MS: '1500',
+  PRODUCTS_MAX_RETRY_AFTER_MS: '1000',
+  PRODUCTS_MAX_HANDBACK_MS: '1500',
   JOB_ATTEMPTS: '4',
 };
 
@@ -139,7 +139,7 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
     expect(() => JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown).not.toThrow();
   });
 
-  it('429 with Retry-After: 1 (within PRODUCTS_INLINE_WAIT_MS): waited out inside the attempt, committed', async () => {
+  it('429 with Retry-After: 1 (within PRODUCTS_MAX_RETRY_AFTER_MS): waited out inside the attempt, committed', async () => {
     const o = await ingest([{ fault: '429', page: 1, times: 1, retryAfter: '1' }]);
     expect(o.result).toMatchObject({ status: 'committed', version: 1 });
     expect(o.trail).toEqual(['started', 'committed']);
@@ -157,7 +157,7 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
     expect(String(o.events[1]?.error)).toContain(`(Retry-After ${JSON.stringify(at)}); job handed back to the queue for ${delay} ms`);
   });
 
-  it('429 with Retry-After: 86400: capped at PRODUCTS_MAX_RETRY_AFTER_MS (1500 ms) and turned into a delayed retry, then committed', async () => {
+  it('429 with Retry-After: 86400: capped at PRODUCTS_MAX_HANDBACK_MS (1500 ms) and turned into a delayed retry, then committed', async () => {
     const o = await ingest([{ fault: '429', page: 1, times: 1, retryAfter: '86400' }]);
     expect(o.result).toMatchObject({ status: 'committed', version: 1 });
     expect(o.trail).toEqual(['started', 'retry-scheduled:rateLimited', 'started', 'committed']);

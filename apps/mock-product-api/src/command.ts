@@ -30,8 +30,8 @@ Options:
   --page-cache-mb N        MiB of serialized pages kept to answer repeated pages at once;
                            0 renders every answer (default ${DEFAULT_OPTIONS.pageCacheBytes / 1024 / 1024})
   --fault SPEC             scripted fault, repeatable: KIND[:RETRY_AFTER][@PAGE][xTIMES]
-                           KIND: a status 400-599, reset, truncate, html, repeat,
-                           wrong-types, stall, short-page (e.g. 503@3x2, 429:5x1)
+                           KIND: a status 400-599, reset, truncate, html, deep-json,
+                           repeat, wrong-types, stall, short-page (e.g. 503@3x2, 429:5x1)
 
 Per request, headers script faults too: x-mock-fault: KIND, x-mock-fault-times: N
 (the first N requests to that page fail), x-mock-retry-after: seconds or HTTP date,

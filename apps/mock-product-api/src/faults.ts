@@ -13,6 +13,8 @@ export const NAMED_FAULTS = [
   'truncate',
   /** 200 with an HTML error page. */
   'html',
+  /** 200 with valid JSON nested 100,000 arrays deep (a parser bomb for recursive code). */
+  'deep-json',
   /** A page that repeats forever: the cursor or link does not advance, or the first page's items come back again. */
   'repeat',
   /** Prices and popularity scores served as strings. */

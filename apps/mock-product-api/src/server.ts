@@ -32,6 +32,9 @@ const MAX_CONTROL_BODY = 1 << 20;
 const HTML_ERROR_PAGE =
   '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502 Bad Gateway</h1><p>The upstream catalogue service did not answer.</p></body></html>\n';
 
+/** The `deep-json` fault's body: valid JSON, 100,000 arrays deep. */
+const DEEP_JSON = Buffer.from(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -125,6 +128,11 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
       case 'stall':
         stats.outcome('stalled');
         held.add(res);
+        return;
+      case 'deep-json':
+        stats.outcome(200);
+        res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(DEEP_JSON.byteLength) });
+        res.end(DEEP_JSON);
         return;
       case 'html':
         stats.outcome(200);

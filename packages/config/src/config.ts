@@ -52,8 +52,12 @@ export interface Config {
     readonly concurrency: number;
     readonly pageRetries: number;
     readonly retryBaseMs: number;
+    /** Longest rate-limit wait held inside the job. */
     readonly maxRetryAfterMs: number;
-    readonly inlineWaitMs: number;
+    /** Cap of one rate-limit hand-back. */
+    readonly maxHandbackMs: number;
+    readonly maxStalledHandbacks: number;
+    readonly maxSnapshotMs: number;
     /** Shared requests/s budget; 0 = none. */
     readonly rateLimitPerSecond: number;
   };
@@ -187,7 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pageRetries: x.PRODUCTS_PAGE_RETRIES,
       retryBaseMs: x.PRODUCTS_RETRY_BASE_MS,
       maxRetryAfterMs: x.PRODUCTS_MAX_RETRY_AFTER_MS,
-      inlineWaitMs: x.PRODUCTS_INLINE_WAIT_MS,
+      maxHandbackMs: x.PRODUCTS_MAX_HANDBACK_MS,
+      maxStalledHandbacks: x.PRODUCTS_MAX_STALLED_HANDBACKS,
+      maxSnapshotMs: x.PRODUCTS_MAX_SNAPSHOT_MS,
       rateLimitPerSecond: x.PRODUCTS_RATE_LIMIT,
     },
     jobs: {

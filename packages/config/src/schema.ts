@@ -147,8 +147,26 @@ export const variables = {
   PRODUCTS_CONCURRENCY: integer({ name: 'PRODUCTS_CONCURRENCY', defaultValue: '4', doc: 'Pages fetched at once (offset and page pagination).' }, 1, 64),
   PRODUCTS_PAGE_RETRIES: integer({ name: 'PRODUCTS_PAGE_RETRIES', defaultValue: '5', doc: 'Retries of one page (timeouts, resets, 5xx, bad bodies) before the job attempt fails.' }, 0, 100),
   PRODUCTS_RETRY_BASE_MS: integer({ name: 'PRODUCTS_RETRY_BASE_MS', defaultValue: '250', doc: 'Base of the per-page exponential backoff with full jitter.' }, 0, MINUTE),
-  PRODUCTS_MAX_RETRY_AFTER_MS: integer({ name: 'PRODUCTS_MAX_RETRY_AFTER_MS', defaultValue: '60000', doc: 'Cap on an honoured `Retry-After`.' }, 0, DAY),
-  PRODUCTS_INLINE_WAIT_MS: integer({ name: 'PRODUCTS_INLINE_WAIT_MS', defaultValue: '2000', doc: 'A `Retry-After` up to this is waited out in the job; longer hands the job back to the queue\'s shared rate limiter.' }, 0, MINUTE),
+  PRODUCTS_MAX_RETRY_AFTER_MS: integer(
+    { name: 'PRODUCTS_MAX_RETRY_AFTER_MS', defaultValue: '15000', doc: 'A 429\'s `Retry-After` (or rate-limit reset) up to this is waited out inside the job, pausing every page of the snapshot; a longer one hands the job back to the queue\'s rate limiter and the next attempt resumes from the first page it lacks.' },
+    0,
+    10 * MINUTE,
+  ),
+  PRODUCTS_MAX_HANDBACK_MS: integer(
+    { name: 'PRODUCTS_MAX_HANDBACK_MS', defaultValue: String(5 * MINUTE), doc: 'Longest wait of one rate-limit hand-back; a longer `Retry-After` is clamped to it (and counted like any other).' },
+    1000,
+    DAY,
+  ),
+  PRODUCTS_MAX_STALLED_HANDBACKS: integer(
+    { name: 'PRODUCTS_MAX_STALLED_HANDBACKS', defaultValue: '10', doc: 'A snapshot handed back this many times in a row for rate limits without a new page fails for good.' },
+    1,
+    10_000,
+  ),
+  PRODUCTS_MAX_SNAPSHOT_MS: integer(
+    { name: 'PRODUCTS_MAX_SNAPSHOT_MS', defaultValue: String(4 * HOUR), doc: 'A rate-limited snapshot still unfinished this long after its first request fails for good (keep it below `LAKE_STAGING_MAX_AGE_MS`, which keeps its pages between attempts).' },
+    1000,
+    30 * DAY,
+  ),
 
   PRODUCTS_RATE_LIMIT: integer(
     { name: 'PRODUCTS_RATE_LIMIT', defaultValue: '0', doc: 'Requests a second to the product API shared by ALL workers through Redis; 0 = no shared budget.' },

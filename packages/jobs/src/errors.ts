@@ -39,10 +39,32 @@ export class TransientError extends IngestError {
   readonly retryable = true;
 }
 
-/** Thrown when a source answers 429; `retryAfterMs` says how long it asked us to wait (already capped). Retried. */
+/**
+ * Thrown when a source answers 429 with a wait too long to hold the job;
+ * `retryAfterMs` says how long it asked us to wait (already capped), and
+ * `resumeAtPage` the page the next attempt starts from. Retried (the job is
+ * handed back to the queue's rate limiter).
+ */
 export class RateLimitedError extends IngestError {
   override readonly name = 'RateLimitedError';
   readonly retryable = true;
+  /** The first page the next attempt lacks, when the source knows it. */
+  readonly resumeAtPage: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number; resumeAtPage?: number }) {
+    super(message, options);
+    this.resumeAtPage = options?.resumeAtPage;
+  }
+}
+
+/**
+ * Thrown when a rate-limited job stops being worth handing back: no new page
+ * in `PRODUCTS_MAX_STALLED_HANDBACKS` hand-backs in a row, or still unfinished
+ * after `PRODUCTS_MAX_SNAPSHOT_MS`. Never retried; the message names the limit
+ * met, the pages got and the settings to change.
+ */
+export class RateLimitExhaustedError extends IngestError {
+  override readonly name = 'RateLimitExhaustedError';
+  readonly retryable = false;
 }
 
 /** Thrown when a source refuses the request for good (4xx other than 408/429: bad token, not found). Never retried. */

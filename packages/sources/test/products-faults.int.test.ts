@@ -36,6 +36,7 @@ const PASSING: readonly { fault: FaultKind; status: number | null; error: RegExp
   { fault: 'stall', status: null, error: /^timed out after 250 ms$/ },
   { fault: 'truncate', status: 200, error: /^malformed page from .*: body is not valid JSON \(\d+ bytes\): / },
   { fault: 'html', status: 200, error: /^malformed page from .*: expected a JSON body, got text\/html \(\d+ bytes\)$/ },
+  { fault: 'deep-json', status: 200, error: /^malformed page from .*: body nests arrays or objects deeper than 64 levels \(200000 bytes\)$/ },
   { fault: '429', status: 429, error: /^HTTP 429 from .*: Too Many Requests \(Retry-After "0"\)$/ },
 ];
 
@@ -115,15 +116,16 @@ describe.each(STYLES)('products source, %s pagination, under faults', (style) =>
     );
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(5000);
-    expect((err as Error).message).toMatch(/^products page 2: HTTP 429 from \S+: Too Many Requests \(Retry-After "120"\); job handed back to the queue for 5000 ms$/);
+    expect((err as Error).message).toMatch(/^products page 2: HTTP 429 from \S+: Too Many Requests \(Retry-After "120"\); job handed back to the queue for 5000 ms \(clamped to PRODUCTS_MAX_HANDBACK_MS=5000\); 1 page kept, the next attempt resumes at page 2$/);
     expect(h.api.stats().byPage['2']).toBe(1);
     expect(await h.versions()).toEqual([]);
+    expect((await h.staging()).filter((e) => /^kept-[0-9a-f]{32}\/pages\/\d+\.json$/.test(e)), 'page 1 is kept for the next attempt').toEqual([expect.stringMatching(/000001\.json$/)]);
   });
 });
 
 describe('products source: 429 and Retry-After', () => {
   it('an HTTP-date Retry-After beyond the inline wait hands the job back with that wait', async () => {
-    const h = await harness('offset', { PRODUCTS_INLINE_WAIT_MS: '0' });
+    const h = await harness('offset', { PRODUCTS_MAX_RETRY_AFTER_MS: '0' });
     h.api.setFaults([{ fault: '429', page: 1, retryAfter: new Date(Date.now() + 3000).toUTCString() }]);
     const err = await h.run().then(
       () => undefined,
@@ -154,13 +156,13 @@ describe('products source: 429 and Retry-After', () => {
     );
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(1000);
-    expect((err as Error).message).toMatch(/^products page 1 failed after 3 attempts: HTTP 429 from .*; job handed back to the queue for 1000 ms$/);
+    expect((err as Error).message).toMatch(/^products page 1 failed after 3 attempts: HTTP 429 from .*; job handed back to the queue for 1000 ms; 0 pages kept, the next attempt resumes at page 1$/);
     expect(h.api.stats().byPage['1']).toBe(3);
   });
 
   it('a --rate-limit API is honoured: the snapshot completes and the API never served more than its budget a second', async () => {
     // 7 pages: after page 1, six in flight at once, more than two windows of 3 can hold, so some must get 429.
-    const limited = await productsHarness({ rateLimitPerSecond: 3, products: 70 }, { PRODUCTS_PAGE_SIZE: '10', PRODUCTS_CONCURRENCY: '8', PRODUCTS_INLINE_WAIT_MS: '2000', PRODUCTS_PAGE_RETRIES: '5' });
+    const limited = await productsHarness({ rateLimitPerSecond: 3, products: 70 }, { PRODUCTS_PAGE_SIZE: '10', PRODUCTS_CONCURRENCY: '8', PRODUCTS_MAX_RETRY_AFTER_MS: '2000', PRODUCTS_PAGE_RETRIES: '5' });
     open.push(limited);
     expect(await limited.run()).toMatchObject({ status: 'committed', records: 70, files: 7 });
     const stats = limited.api.stats();

@@ -11,12 +11,17 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('120', now)).toBe(120_000);
     expect(parseRetryAfter(' 0 ', now)).toBe(0);
   });
-  it('reads an HTTP date, a past one as no wait', () => {
+  it('reads an HTTP date in the future', () => {
     expect(parseRetryAfter('Fri, 01 Mar 2024 12:00:05 GMT', now)).toBe(5000);
-    expect(parseRetryAfter('Fri, 01 Mar 2024 11:00:00 GMT', now)).toBe(0);
   });
-  it('ignores what it cannot read', () => {
-    for (const v of [null, undefined, '', '1.5', '-3', 'soon']) expect(parseRetryAfter(v, now)).toBeUndefined();
+  it('reads a negative value, a date in the past or now, and anything unreadable as no header (issue 12.7)', () => {
+    for (const v of [null, undefined, '', '1.5', '-3', '-86400', 'soon', 'Fri, 01 Mar 2024 11:00:00 GMT', 'Fri, 01 Mar 2024 12:00:00 GMT']) {
+      expect(parseRetryAfter(v, now), String(v)).toBeUndefined();
+    }
+  });
+  it('reads ten years away as ten years (clamping is the caller\'s)', () => {
+    expect(parseRetryAfter(String(10 * 365 * 86400), now)).toBe(10 * 365 * 86400 * 1000);
+    expect(parseRetryAfter('Sat, 01 Mar 2034 12:00:00 GMT', now)).toBeGreaterThan(9 * 365 * 86400 * 1000);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedPageError, parsePage, type PageShape } from '../src/products/page-body.js';
+import { MalformedPageError, MAX_PAGE_DEPTH, parsePage, type PageShape } from '../src/products/page-body.js';
 
 const shape: PageShape = { itemsField: undefined, totalField: 'total', cursorField: 'next_cursor' };
 const body = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
@@ -24,6 +24,15 @@ describe('parsePage', () => {
   ])('refuses %s with a reason', (text, type, message) => {
     expect(() => parsePage(body(text), type, shape)).toThrow(MalformedPageError);
     expect(() => parsePage(body(text), type, shape)).toThrow(message);
+  });
+
+  it('refuses a body nested deeper than MAX_PAGE_DEPTH as malformed, without running out of stack (issue 12.13)', () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    for (const text of [`{"items":[${deep(100_000)}]}`, `[{"product_id":"p1","meta":${deep(100_000)}}]`, deep(MAX_PAGE_DEPTH + 1)]) {
+      expect(() => parsePage(body(text), 'application/json', shape)).toThrow(MalformedPageError);
+      expect(() => parsePage(body(text), 'application/json', shape)).toThrow(`body nests arrays or objects deeper than ${MAX_PAGE_DEPTH} levels (${text.length} bytes)`);
+    }
+    expect(parsePage(body(`{"items":[${deep(MAX_PAGE_DEPTH - 2)}]}`), 'application/json', shape).items).toHaveLength(1);
   });
 
   it('names the configured field that is missing', () => {

@@ -19,12 +19,22 @@ export function numberedPageUrl(w: PageWalkContext, index: number): string {
 /**
  * Offset (`?offset=&limit=`) and page (`?page=&per_page=`) styles. The first
  * page tells the total; the rest are fetched `concurrency` at a time. Without
- * a total, pages are fetched one after another until a short page.
+ * a total, pages are fetched one after another until a short page. Pages
+ * an earlier attempt stored (`w.resume.have`) are not asked for again.
  */
 export async function walkNumberedPages(w: PageWalkContext): Promise<void> {
   const { pageSize, maxPages, concurrency } = w.settings;
-  const first = await w.fetcher.fetch(1, numberedPageUrl(w, 1), w.signal);
-  await w.collector.accept(first);
+  const { have } = w.resume;
+  let lastIndex = 1;
+  let lastItems: number;
+  if (have.has(1)) {
+    for (const index of have) lastIndex = Math.max(lastIndex, index);
+    lastItems = w.resume.lastItems ?? pageSize;
+  } else {
+    const first = await w.fetcher.fetch(1, numberedPageUrl(w, 1), w.signal);
+    await w.collector.accept(first);
+    lastItems = first.parsed.items.length;
+  }
   const total = w.collector.apiTotal;
   if (total !== undefined) {
     const pages = Math.max(1, Math.ceil(total / pageSize));
@@ -36,6 +46,7 @@ export async function walkNumberedPages(w: PageWalkContext): Promise<void> {
       pages,
       concurrency,
       async (index, signal) => {
+        if (have.has(index)) return;
         const page = await w.fetcher.fetch(index, numberedPageUrl(w, index), signal);
         await w.collector.accept(page);
       },
@@ -43,12 +54,12 @@ export async function walkNumberedPages(w: PageWalkContext): Promise<void> {
     );
     return;
   }
-  let last = first;
-  for (let index = 2; last.parsed.items.length >= pageSize; index++) {
+  for (let index = lastIndex + 1; lastItems >= pageSize; index++) {
     if (index > maxPages) {
       throw new PaginationError(`the API still returns full pages after PRODUCTS_MAX_PAGES=${maxPages} pages of ${pageSize}; snapshot aborted`);
     }
-    last = await w.fetcher.fetch(index, numberedPageUrl(w, index), w.signal);
-    await w.collector.accept(last);
+    const page = await w.fetcher.fetch(index, numberedPageUrl(w, index), w.signal);
+    await w.collector.accept(page);
+    lastItems = page.parsed.items.length;
   }
 }

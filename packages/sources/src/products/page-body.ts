@@ -30,6 +30,27 @@ export class MalformedPageError extends Error {
 
 const DEFAULT_ITEMS_FIELD = 'items';
 
+/**
+ * Deepest nesting of arrays and objects accepted in a page body. Deeper JSON
+ * parses, but anything that walks it recursively (JSON.stringify among them)
+ * runs out of stack; no product API nests anywhere near this.
+ * @defaultValue 64
+ */
+export const MAX_PAGE_DEPTH = 64;
+
+/** Whether `value` nests arrays and objects deeper than `max` (walked without recursion). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 1 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
+    for (const child of children) if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value) ?? String(value);
@@ -47,6 +68,7 @@ export function parsePage(body: Uint8Array, contentType: string | null, shape: P
   } catch (err) {
     throw new MalformedPageError(`body is not valid JSON (${body.byteLength} bytes): ${err instanceof Error ? err.message : String(err)}`);
   }
+  if (nestsDeeperThan(json, MAX_PAGE_DEPTH)) throw new MalformedPageError(`body nests arrays or objects deeper than ${MAX_PAGE_DEPTH} levels (${body.byteLength} bytes)`);
   let items: unknown;
   if (shape.itemsField !== undefined) {
     items = readField(json, shape.itemsField);

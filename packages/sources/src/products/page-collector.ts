@@ -2,12 +2,19 @@ import { createHash } from 'node:crypto';
 import { PaginationError, SnapshotMismatchError } from '@recomart/jobs';
 import type { WriteSession } from '@recomart/lake';
 import type { SourceProgress } from '../source.js';
+import type { ParsedPage } from './page-body.js';
 import type { FetchedPage } from './page-fetcher.js';
 import type { ProductValidator } from './product-validator.js';
 
 /** `pages/000001.json`: one file per page, named by its 1-based index. */
 export function pageFileName(index: number): string {
   return `pages/${String(index).padStart(6, '0')}.json`;
+}
+
+/** The page index of a `pageFileName`, or undefined for another name. */
+export function pageIndexOf(name: string): number | undefined {
+  const m = /^pages\/(\d{6,})\.json$/.exec(name);
+  return m ? Number(m[1]) : undefined;
 }
 
 function headerTotal(headers: FetchedPage['headers']): number | undefined {
@@ -38,6 +45,8 @@ export class PageCollector {
   bytes = 0;
   /** The API's catalogue size (body `total` or `X-Total-Count`), once a page told it. */
   apiTotal: number | undefined;
+  /** Indices of the pages stored (written, or replayed from an earlier attempt). */
+  readonly stored = new Set<number>();
   private readonly fingerprints = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
   private writeFailure: { error: unknown } | undefined;
@@ -48,13 +57,12 @@ export class PageCollector {
     private readonly progress: (p: SourceProgress) => void,
   ) {}
 
-  async accept(page: FetchedPage): Promise<void> {
-    this.throwWriteFailure();
-    const { items } = page.parsed;
-    const total = page.parsed.total ?? headerTotal(page.headers);
+  /** Checks a page's total and products (validation counts, repeats) before it is stored. */
+  private check(index: number, parsed: ParsedPage, total: number | undefined): void {
+    const { items } = parsed;
     if (total !== undefined) {
       if (this.apiTotal !== undefined && total !== this.apiTotal) {
-        throw new SnapshotMismatchError(`the API's total changed from ${this.apiTotal} to ${total} during the snapshot (page ${page.index}); not committed`);
+        throw new SnapshotMismatchError(`the API's total changed from ${this.apiTotal} to ${total} during the snapshot (page ${index}); not committed`);
       }
       this.apiTotal = total;
     }
@@ -65,13 +73,31 @@ export class PageCollector {
       const fingerprint = createHash('sha1').update(identity).digest('base64');
       const earlier = this.fingerprints.get(fingerprint);
       if (earlier !== undefined) {
-        throw new PaginationError(`products page ${page.index} repeats the products of page ${earlier} (the API is not advancing); snapshot aborted`);
+        throw new PaginationError(`products page ${index} repeats the products of page ${earlier} (the API is not advancing); snapshot aborted`);
       }
-      this.fingerprints.set(fingerprint, page.index);
+      this.fingerprints.set(fingerprint, index);
     }
-    const rows = items.length;
+  }
+
+  /**
+   * Takes in a page an earlier attempt of the same snapshot stored (already
+   * in the write session): checked and counted as if fetched now.
+   */
+  replay(index: number, parsed: ParsedPage, bytes: number): void {
+    this.check(index, parsed, parsed.total);
+    this.stored.add(index);
+    this.pages += 1;
+    this.rows += parsed.items.length;
+    this.bytes += bytes;
+  }
+
+  async accept(page: FetchedPage): Promise<void> {
+    this.throwWriteFailure();
+    this.check(page.index, page.parsed, page.parsed.total ?? headerTotal(page.headers));
+    const rows = page.parsed.items.length;
     const write: Promise<void> = this.session.writeFile(pageFileName(page.index), page.shownUrl, page.body).then(
       () => {
+        this.stored.add(page.index);
         this.pages += 1;
         this.rows += rows;
         this.bytes += page.body.byteLength;

@@ -7,6 +7,8 @@ import { fullJitterDelay } from './backoff.js';
 import { MalformedPageError, parsePage, type PageShape, type ParsedPage } from './page-body.js';
 import { publicUrl } from './public-url.js';
 import type { RateGate } from './rate-gate.js';
+import { readRateLimitHeaders } from './rate-limit-headers.js';
+import { RequestPacer } from './request-pacer.js';
 import type { RequestLogEntry } from './request-log.js';
 import { parseRetryAfter } from './retry-after.js';
 import { TransportFailure, type HttpAnswer, type HttpTransport } from './transport.js';
@@ -30,8 +32,10 @@ export interface PageFetcherSettings {
   /** Retries of one page after its first attempt. */
   pageRetries: number;
   retryBaseMs: number;
+  /** Longest rate-limit wait held inside the job (`PRODUCTS_MAX_RETRY_AFTER_MS`); longer hands the job back. */
   maxRetryAfterMs: number;
-  inlineWaitMs: number;
+  /** Cap of one hand-back (`PRODUCTS_MAX_HANDBACK_MS`): a longer wait is clamped to it. */
+  maxHandbackMs: number;
   shape: PageShape;
 }
 
@@ -49,13 +53,21 @@ class RetryableAnswer extends Error {
 
 /**
  * Fetches one page with the per-page retry budget. Every attempt first waits
- * for the snapshot's rate gate and takes one unit of the workers' shared
- * request budget, when there is one. Timeouts, resets, 5xx, 408
+ * for the snapshot's rate gate, then for its turn as the API's rate-limit
+ * headers pace it (`RequestPacer`), then takes one unit of the workers'
+ * shared request budget, when there is one. Timeouts, resets, 5xx, 408
  * and malformed bodies are retried after an exponential backoff with full
- * jitter; a short 429 is waited out (holding the shared gate), a long one
- * hands the job back; other 4xx fail for good.
+ * jitter; a 429 whose wait is at most `maxRetryAfterMs` is waited out
+ * (closing the shared gate, so every page of the snapshot pauses), a longer
+ * one hands the job back (RateLimitedError, the wait clamped to
+ * `maxHandbackMs`); other 4xx fail for good.
  */
 export class PageFetcher {
+  /** When the first request of this fetcher was sent, and the last answer (or failure) came (epoch ms). */
+  firstSentAt: number | undefined;
+  lastAnsweredAt: number | undefined;
+  private readonly pacer = new RequestPacer();
+
   constructor(
     private readonly transport: HttpTransport,
     private readonly gate: RateGate,
@@ -74,14 +86,18 @@ export class PageFetcher {
     let lastRateLimitMs: number | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await this.waitOrStop(() => this.gate.pass(signal), index, signal);
+      await this.waitOrStop(() => this.pace(index, signal), index, signal);
       await this.waitOrStop(() => this.takeBudget(signal), index, signal);
       const entry: RequestLogEntry = { page: index, attempt, url: shownUrl, status: null, bytes: 0, durationMs: 0 };
       this.requests.push(entry);
+      this.firstSentAt ??= Date.now();
       const started = performance.now();
       let retryDelay: number | undefined;
       lastRateLimitMs = undefined;
       try {
         const answer = await this.transport.get(url, signal);
+        this.lastAnsweredAt = Date.now();
+        this.pacer.observe(readRateLimitHeaders(answer.headers));
         entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
         entry.status = answer.status;
         entry.bytes = answer.body.byteLength;
@@ -98,11 +114,13 @@ export class PageFetcher {
         const statusLine = `HTTP ${answer.status} from ${shownUrl}${said ? `: ${said}` : ''}`;
         if (answer.status === 429) {
           const header = answer.headers.get('retry-after');
-          const asked = parseRetryAfter(header);
-          const wait = Math.min(this.settings.maxRetryAfterMs, asked ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random));
-          if (wait > this.settings.inlineWaitMs) {
-            entry.error = `rate limited; handed back for ${wait} ms`;
-            throw new RateLimitedError(this.clean(`products page ${index}: ${statusLine} (Retry-After ${JSON.stringify(header)}); job handed back to the queue for ${wait} ms`), { retryAfterMs: wait });
+          // A negative, past or unreadable Retry-After says nothing: back off as without one.
+          const wait = parseRetryAfter(header) ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random);
+          if (wait > this.settings.maxRetryAfterMs) {
+            const handback = Math.min(wait, this.settings.maxHandbackMs);
+            entry.error = `rate limited; handed back for ${handback} ms`;
+            const clamped = handback < wait ? ` (clamped to PRODUCTS_MAX_HANDBACK_MS=${this.settings.maxHandbackMs})` : '';
+            throw new RateLimitedError(this.clean(`products page ${index}: ${statusLine} (Retry-After ${JSON.stringify(header)}); job handed back to the queue for ${handback} ms${clamped}`), { retryAfterMs: handback });
           }
           this.gate.hold(wait);
           lastRateLimitMs = wait;
@@ -133,10 +151,25 @@ export class PageFetcher {
     }
     const message = this.clean(`products page ${index} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${lastError?.message ?? 'no answer'}`);
     if (lastRateLimitMs !== undefined) {
-      const retryAfterMs = Math.min(this.settings.maxRetryAfterMs, Math.max(lastRateLimitMs, MIN_HANDBACK_MS));
+      const retryAfterMs = Math.min(this.settings.maxHandbackMs, Math.max(lastRateLimitMs, MIN_HANDBACK_MS));
       throw new RateLimitedError(`${message}; job handed back to the queue for ${retryAfterMs} ms`, { retryAfterMs, cause: lastError });
     }
     throw new TransientError(message, { cause: lastError });
+  }
+
+  /**
+   * Waits for this request's turn as the API's rate-limit headers pace the
+   * snapshot; a turn further away than `maxRetryAfterMs` hands the job back.
+   */
+  private async pace(index: number, signal: AbortSignal): Promise<void> {
+    const wait = this.pacer.reserve();
+    if (wait === 0) return;
+    if (wait > this.settings.maxRetryAfterMs) {
+      this.pacer.release();
+      const handback = Math.min(wait, this.settings.maxHandbackMs);
+      throw new RateLimitedError(`products page ${index}: the API's rate-limit window is spent and resets in ${wait} ms; job handed back to the queue for ${handback} ms`, { retryAfterMs: handback });
+    }
+    await delay(wait, undefined, { signal });
   }
 
   /**

@@ -2,6 +2,7 @@ import { intFlag, parseFlags, stringFlag, UsageError, type Command, type Command
 import { FaultSpecError, parseFaultSpec, type FaultRule } from './faults.js';
 import { DEFAULT_OPTIONS, PAGINATION_STYLES, type MockApiInput, type PaginationStyle } from './options.js';
 import { startMockProductApi } from './server.js';
+import type { WindowLimit } from './window-limiter.js';
 
 const HELP = `Usage: recomart mock-api [options]
 
@@ -25,6 +26,11 @@ Options:
   --rename A=B,C=D         serve product field A as B, e.g. product_id=id,popularity_score=rating
   --token T                require "Authorization: Bearer T" (401 without it)
   --rate-limit N/s         serve at most N requests a second, then 429 with Retry-After
+  --rate-limit N/WINDOW    a fixed window per client (100/10s, 20/1s, 5/500ms, 0/10s = never):
+                           429 with a constant Retry-After of the window, and rate-limit
+                           headers on every answer
+  --rate-limit-headers H   x (X-RateLimit-Limit/-Remaining/-Reset in epoch seconds; default),
+                           ietf (RateLimit and RateLimit-Policy fields) or none
   --latency-ms N           delay every /products answer by N ms (default 0)
   --fail-ratio R           answer this share of requests 500/502/503 at random, 0 to 1 (default 0)
   --page-cache-mb N        MiB of serialized pages kept to answer repeated pages at once;
@@ -60,6 +66,7 @@ const OPTIONS = {
   rename: { type: 'string' },
   token: { type: 'string' },
   'rate-limit': { type: 'string' },
+  'rate-limit-headers': { type: 'string' },
   'latency-ms': { type: 'string' },
   'fail-ratio': { type: 'string' },
   'page-cache-mb': { type: 'string' },
@@ -82,11 +89,23 @@ function parseRename(raw: string | undefined): Record<string, string> | undefine
   return out;
 }
 
-function parseRateLimit(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const m = /^(\d+)(?:\/s)?$/.exec(raw);
-  if (!m || Number(m[1]) < 1) throw new UsageError(`--rate-limit must look like N/s with N at least 1, got ${JSON.stringify(raw)}`);
-  return Number(m[1]);
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
+
+/** `N/s`: today's per-second mode; `N/<window>` (`100/10s`, `20/1s`, `5/500ms`, `1000/1m`): a fixed window per client. */
+function parseRateLimit(raw: string | undefined, headers: string | undefined): { rateLimitPerSecond?: number; windowLimit?: WindowLimit } {
+  if (headers !== undefined && !['x', 'ietf', 'none'].includes(headers)) throw new UsageError(`--rate-limit-headers must be x, ietf or none, got ${JSON.stringify(headers)}`);
+  if (raw === undefined) {
+    if (headers !== undefined) throw new UsageError('--rate-limit-headers needs a --rate-limit N/<window>');
+    return {};
+  }
+  const perSecond = /^(\d+)(?:\/s)?$/.exec(raw);
+  if (perSecond && Number(perSecond[1]) >= 1 && headers === undefined) return { rateLimitPerSecond: Number(perSecond[1]) };
+  const m = /^(\d+)\/(\d+)(ms|s|m)$/.exec(raw);
+  const windowMs = m ? Number(m[2]) * (UNIT_MS[m[3] as string] as number) : 0;
+  if (!m || windowMs < 1 || windowMs > 86_400_000) {
+    throw new UsageError(`--rate-limit must look like N/s (per second) or N/<window> such as 100/10s, 20/1s or 5/500ms, got ${JSON.stringify(raw)}`);
+  }
+  return { windowLimit: { limit: Number(m[1]), windowMs, headers: (headers ?? 'x') as WindowLimit['headers'] } };
 }
 
 function parseRatio(raw: string | undefined): number | undefined {
@@ -144,7 +163,7 @@ export function parseMockApiArgs(argv: readonly string[]): MockApiInput {
     cursorField: nameFlag('cursor-field', str('cursor-field')),
     rename: parseRename(str('rename')),
     token,
-    rateLimitPerSecond: parseRateLimit(str('rate-limit')),
+    ...parseRateLimit(str('rate-limit'), str('rate-limit-headers')),
     latencyMs: intFlag('latency-ms', str('latency-ms'), 0, 600_000),
     failRatio: parseRatio(str('fail-ratio')),
     pageCacheBytes: mebibytes(intFlag('page-cache-mb', str('page-cache-mb'), 0, 65_536)),

@@ -6,3 +6,4 @@ export { Catalogue, type Product } from './catalogue.js';
 export { CATEGORIES } from './taxonomy.js';
 export { encodeCursor, decodeCursor } from './pagination.js';
 export type { MockApiStats } from './stats.js';
+export { WindowLimiter, type WindowLimit } from './window-limiter.js';

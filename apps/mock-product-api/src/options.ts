@@ -1,4 +1,5 @@
 import type { FaultRule } from './faults.js';
+import type { WindowLimit } from './window-limiter.js';
 
 export type PaginationStyle = 'offset' | 'page' | 'cursor' | 'link';
 export const PAGINATION_STYLES: readonly PaginationStyle[] = ['offset', 'page', 'cursor', 'link'];
@@ -47,6 +48,8 @@ export interface MockApiOptions {
   token: string | undefined;
   /** Requests served per second before answering 429 with `Retry-After`. @defaultValue undefined (no limit) */
   rateLimitPerSecond: number | undefined;
+  /** A fixed-window limit per client (`--rate-limit 100/10s`), with rate-limit headers. @defaultValue undefined (none) */
+  windowLimit: WindowLimit | undefined;
   /** Added to every `/products` response. @defaultValue 0 */
   latencyMs: number;
   /** Share of `/products` requests answered 500, 502 or 503 at random (seeded). @defaultValue 0 */
@@ -72,6 +75,7 @@ export const DEFAULT_OPTIONS: MockApiOptions = Object.freeze({
   rename: Object.freeze({}),
   token: undefined,
   rateLimitPerSecond: undefined,
+  windowLimit: undefined,
   latencyMs: 0,
   failRatio: 0,
   faults: Object.freeze([]),

@@ -8,6 +8,7 @@ import { PageCache, type CachedPage } from './page-cache.js';
 import { BadRequestError, NO_TWIST, parseWindow, renderPage, type PageTwist, type PageWindow } from './pagination.js';
 import { hashSeed, randomFor } from './prng.js';
 import { RateLimiter } from './rate-limiter.js';
+import { WindowLimiter } from './window-limiter.js';
 import { StatsRecorder, type MockApiStats } from './stats.js';
 
 /** A running mock API. */
@@ -58,8 +59,9 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
   const options = resolveOptions(input);
   const catalogue = new Catalogue(options.seed, options.products);
   const plan = new FaultPlan(options.faults);
-  const stats = new StatsRecorder();
+  const stats = new StatsRecorder(Date.now, options.windowLimit?.windowMs);
   const limiter = options.rateLimitPerSecond === undefined ? undefined : new RateLimiter(options.rateLimitPerSecond);
+  const windowLimiter = options.windowLimit === undefined ? undefined : new WindowLimiter(options.windowLimit);
   const pages = new PageCache(options.pageCacheBytes);
   const failSeed = hashSeed(`${options.seed}:faults`);
   let failDraws = 0;
@@ -191,6 +193,16 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
     if (window === undefined) {
       sendError(res, 400, badRequest ?? 'bad request');
       return;
+    }
+    if (windowLimiter) {
+      // Per client: its token when it sends one, else its address.
+      const admitted = windowLimiter.admit(header(req, 'authorization') ?? req.socket.remoteAddress ?? '');
+      for (const [name, value] of Object.entries(admitted.headers)) res.setHeader(name, value);
+      if (!admitted.ok) {
+        const { limit, windowMs } = windowLimiter.rule;
+        sendError(res, 429, `rate limit of ${limit} requests per ${windowMs} ms exceeded`);
+        return;
+      }
     }
     if (limiter) {
       const admitted = limiter.admit();

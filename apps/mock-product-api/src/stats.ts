@@ -10,6 +10,11 @@ export interface MockApiStats {
   maxRequestsPerSecond: number;
   /** Most 200 answers given within one wall-clock second. */
   maxServedPerSecond: number;
+  /** 429 answers (the limiters' and scripted ones). */
+  rateLimited: number;
+  /** With a window limit: most `/products` requests received, and most 200 answers given, within one of its windows. */
+  maxRequestsPerWindow: number;
+  maxServedPerWindow: number;
 }
 
 /** Counts requests and outcomes, with per-second peaks. */
@@ -17,23 +22,36 @@ export class StatsRecorder {
   private requests = 0;
   private readonly byOutcome = new Map<string, number>();
   private readonly byPage = new Map<number, number>();
-  private readonly received = new PerSecondPeak();
-  private readonly served = new PerSecondPeak();
+  private readonly received = new WindowPeak(1000);
+  private readonly served = new WindowPeak(1000);
+  private readonly receivedPerWindow: WindowPeak;
+  private readonly servedPerWindow: WindowPeak;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** @param windowMs the window limiter's window, for the per-window peaks (1 s without one) */
+  constructor(
+    private readonly now: () => number = Date.now,
+    windowMs = 1000,
+  ) {
+    this.receivedPerWindow = new WindowPeak(windowMs);
+    this.servedPerWindow = new WindowPeak(windowMs);
+  }
 
   /** A `/products` request arrived for `page` (undefined when its parameters were bad). */
   request(page: number | undefined): void {
     this.requests += 1;
     if (page !== undefined) this.byPage.set(page, (this.byPage.get(page) ?? 0) + 1);
     this.received.add(this.now());
+    this.receivedPerWindow.add(this.now());
   }
 
   /** How a `/products` request ended: an HTTP status, `reset` or `stalled`. */
   outcome(outcome: number | 'reset' | 'stalled'): void {
     const key = String(outcome);
     this.byOutcome.set(key, (this.byOutcome.get(key) ?? 0) + 1);
-    if (outcome === 200) this.served.add(this.now());
+    if (outcome === 200) {
+      this.served.add(this.now());
+      this.servedPerWindow.add(this.now());
+    }
   }
 
   snapshot(): MockApiStats {
@@ -43,6 +61,9 @@ export class StatsRecorder {
       byPage: Object.fromEntries([...this.byPage].map(([k, v]) => [String(k), v])),
       maxRequestsPerSecond: this.received.max,
       maxServedPerSecond: this.served.max,
+      rateLimited: this.byOutcome.get('429') ?? 0,
+      maxRequestsPerWindow: this.receivedPerWindow.max,
+      maxServedPerWindow: this.servedPerWindow.max,
     };
   }
 
@@ -50,19 +71,20 @@ export class StatsRecorder {
     this.requests = 0;
     this.byOutcome.clear();
     this.byPage.clear();
-    this.received.reset();
-    this.served.reset();
+    for (const peak of [this.received, this.served, this.receivedPerWindow, this.servedPerWindow]) peak.reset();
   }
 }
 
-/** The largest count of events within one wall-clock second. */
-class PerSecondPeak {
+/** The largest count of events within one window (aligned on multiples of `windowMs` since the epoch). */
+class WindowPeak {
   private second = -1;
   private count = 0;
   max = 0;
 
+  constructor(private readonly windowMs: number) {}
+
   add(now: number): void {
-    const second = Math.floor(now / 1000);
+    const second = Math.floor(now / this.windowMs);
     if (second !== this.second) {
       this.second = second;
       this.count = 0;

@@ -18,17 +18,26 @@ describe('recomart mock-api flags', () => {
     expect(o.params?.offset).toBe('skip');
   });
 
+  it('reads a fixed window per client, with the headers asked for', () => {
+    expect(parseMockApiArgs(['--rate-limit', '100/10s']).windowLimit).toEqual({ limit: 100, windowMs: 10_000, headers: 'x' });
+    expect(parseMockApiArgs(['--rate-limit', '5/500ms', '--rate-limit-headers', 'ietf']).windowLimit).toEqual({ limit: 5, windowMs: 500, headers: 'ietf' });
+    expect(parseMockApiArgs(['--rate-limit', '0/1m']).windowLimit).toEqual({ limit: 0, windowMs: 60_000, headers: 'x' });
+  });
+
   it('leaves every option it was not given at its default', () => {
     expect(resolveOptions(parseMockApiArgs([]))).toEqual(DEFAULT_OPTIONS);
   });
 
   it.each([
     [['--pagination', 'scroll'], '--pagination must be one of offset, page, cursor, link, got "scroll"'],
-    [['--rate-limit', 'fast'], '--rate-limit must look like N/s with N at least 1, got "fast"'],
+    [['--rate-limit', 'fast'], '--rate-limit must look like N/s (per second) or N/<window> such as 100/10s, 20/1s or 5/500ms, got "fast"'],
+    [['--rate-limit', '10/0s'], '--rate-limit must look like N/s (per second) or N/<window> such as 100/10s, 20/1s or 5/500ms, got "10/0s"'],
+    [['--rate-limit', '10/10s', '--rate-limit-headers', 'github'], '--rate-limit-headers must be x, ietf or none, got "github"'],
+    [['--rate-limit-headers', 'ietf'], '--rate-limit-headers needs a --rate-limit N/<window>'],
     [['--fail-ratio', '2'], '--fail-ratio must be a number from 0 to 1, got "2"'],
     [['--products', '1e6'], '--products must be a whole number from 0 to 10000000, got "1e6"'],
     [['--port', '70000'], '--port must be a whole number from 0 to 65535, got "70000"'],
-    [['--fault', 'boom'], 'fault must be a status from 400 to 599 or one of reset, truncate, html, repeat, wrong-types, stall, short-page, got "boom"'],
+    [['--fault', 'boom'], 'fault must be a status from 400 to 599 or one of reset, truncate, html, deep-json, repeat, wrong-types, stall, short-page, got "boom"'],
     [['--rename', 'id'], '--rename must be comma-separated field=name pairs, got "id"'],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('refuses %j with a one-line reason', (argv, message) => {

@@ -17,6 +17,7 @@ const WORKER_ENV: Record<string, string> = {
   PRODUCTS_TIMEOUT_MS: '1000',
   PRODUCTS_MAX_RETRY_AFTER_MS: '1000',
   PRODUCTS_MAX_HANDBACK_MS: '1500',
+  PRODUCTS_MAX_STALLED_HANDBACKS: '2',
   JOB_ATTEMPTS: '4',
 };
 
@@ -162,7 +163,27 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
     expect(o.result).toMatchObject({ status: 'committed', version: 1 });
     expect(o.trail).toEqual(['started', 'retry-scheduled:rateLimited', 'started', 'committed']);
     expect(o.events[1]).toMatchObject({ delayMs: 1500, rateLimited: true, errorClass: 'RateLimitedError' });
-    expect(String(o.events[1]?.error)).toMatch(/^products page 1: HTTP 429 from \S+: Too Many Requests \(Retry-After "86400"\); job handed back to the queue for 1500 ms$/);
+    expect(String(o.events[1]?.error)).toMatch(/^products page 1: HTTP 429 from \S+: Too Many Requests \(Retry-After "86400"\); job handed back to the queue for 1500 ms \(clamped to PRODUCTS_MAX_HANDBACK_MS=1500\); 0 pages kept, the next attempt resumes at page 1$/);
+  });
+
+  it('a 429 on page 2 whose Retry-After is negative, every time: no header (backoff), handed back, counted, then failed for good naming the limit (issue 12.7)', async () => {
+    const o = await ingest([{ fault: '429', page: 2, retryAfter: '-5' }]);
+    expect(o.result).toBeUndefined();
+    // Attempt 1 stores page 1 (progress); attempt 2 stores nothing (1 stalled); attempt 3 gives up (2 stalled).
+    expect(o.trail).toEqual(['started', 'retry-scheduled:rateLimited', 'started', 'retry-scheduled:rateLimited', 'started', 'failed']);
+    expect(String(o.events[1]?.error)).toMatch(/^products page 2 failed after 3 attempts: HTTP 429 from \S+: Too Many Requests \(Retry-After "-5"\); job handed back to the queue for 1000 ms; 1 page kept, the next attempt resumes at page 2$/);
+    expect(o.events.at(-1)).toMatchObject({ final: true, errorClass: 'RateLimitExhaustedError' });
+    expect(o.failedReason).toMatch(/^products snapshot gave up: rate limited with no new page in 2 hand-backs in a row \(PRODUCTS_MAX_STALLED_HANDBACKS=2\); got 1 pages? \(10 products\) in 3 attempts over \d+ s; to go on, raise /);
+    expect(o.manifest).toBeUndefined();
+  });
+
+  it('JSON nested 100,000 levels deep on page 2: a malformed page named by its URL, retried within the attempt, committed (issue 12.13)', async () => {
+    const o = await ingest([{ fault: 'deep-json', page: 2, times: 2 }]);
+    expect(o.result).toMatchObject({ status: 'committed', version: 1, records: 30 });
+    expect(o.trail).toEqual(['started', 'committed']);
+    expect(o.page(2)).toEqual([200, 200, 200]);
+    const log = (o.manifest?.provenance as { requests: RequestLogEntry[] }).requests.filter((r) => r.page === 2 && r.error !== undefined);
+    expect(log.map((r) => r.error)).toEqual([0, 1].map(() => expect.stringMatching(/^malformed page from http:\S+cursor=\S+: body nests arrays or objects deeper than 64 levels \(200000 bytes\)$/)));
   });
 
   it('a cursor that repeats: failed for good on the first attempt with the reason, nothing committed', async () => {

@@ -13,7 +13,7 @@ describe('fault specs', () => {
   });
 
   it('refuses bad specs and rules with a message naming the value', () => {
-    expect(() => parseFaultSpec('boom')).toThrow(new FaultSpecError('fault must be a status from 400 to 599 or one of reset, truncate, html, repeat, wrong-types, stall, short-page, got "boom"'));
+    expect(() => parseFaultSpec('boom')).toThrow(new FaultSpecError('fault must be a status from 400 to 599 or one of reset, truncate, html, deep-json, repeat, wrong-types, stall, short-page, got "boom"'));
     expect(() => parseFaultSpec('503@x')).toThrow('--fault must look like KIND[:RETRY_AFTER][@PAGE][xTIMES] (e.g. 503@3x2), got "503@x"');
     expect(() => parseFaultSpec('200')).toThrow('got "200"');
     expect(() => parseFaultRules({ fault: '503' })).toThrow('the fault plan must be an array of rules, got {"fault":"503"}');

@@ -215,7 +215,7 @@ describe('mock product API: faults', () => {
     expect((await getJson(`${api.origin}/__faults`)).body).toEqual([{ rule: { fault: '502', page: 1, times: 1 }, used: 1 }]);
     expect(await post('[{"fault":"boom"}]')).toMatchObject({
       status: 400,
-      body: { error: 'fault must be a status from 400 to 599 or one of reset, truncate, html, repeat, wrong-types, stall, short-page, got "boom"' },
+      body: { error: 'fault must be a status from 400 to 599 or one of reset, truncate, html, deep-json, repeat, wrong-types, stall, short-page, got "boom"' },
     });
     expect((await getJson(`${api.origin}/__faults`, { method: 'DELETE' })).status).toBe(200);
     expect((await getJson(`${api.origin}/__faults`)).body).toEqual([]);

@@ -55,6 +55,7 @@ async function waitAndReport(io: CommandIo, ctx: ProducerContext, summary: Enque
     signal: io.signal,
     onProgress: (p) => bar.update(p),
     onRetry: (r) => io.stderr.write(`\nretrying ${r.id} after attempt ${r.attemptsMade}: ${r.reason}\n`),
+    onRateLimited: (r) => io.stderr.write(`\n${r.id}: rate limited, resuming${r.resumeAtPage === null ? '' : ` at page ${r.resumeAtPage}`} in ${Math.ceil(r.inMs / 1000)} s\n`),
   });
   if (json) printJson(io, { ...summary, outcome });
   for (const f of outcome.failed) io.stderr.write(`failed ${f.id}: ${f.reason}\n`);

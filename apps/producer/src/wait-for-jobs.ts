@@ -14,6 +14,16 @@ export interface WaitProgress {
   remaining: number;
 }
 
+/** `progress.rateLimited` of a job handed back for a rate limit (see the worker's `RateLimitedProgress`). */
+function rateLimitedOf(progress: unknown): { resumeAt: number; resumeAtPage: number | null } | undefined {
+  if (progress === null || typeof progress !== 'object') return undefined;
+  const limited = (progress as { rateLimited?: unknown }).rateLimited;
+  if (limited === null || typeof limited !== 'object') return undefined;
+  const { resumeAt, resumeAtPage } = limited as { resumeAt?: unknown; resumeAtPage?: unknown };
+  if (typeof resumeAt !== 'number') return undefined;
+  return { resumeAt, resumeAtPage: typeof resumeAtPage === 'number' ? resumeAtPage : null };
+}
+
 /** The source a job id `<source>__<date>[__r…]` belongs to. */
 function sourceOfJobId(id: string): SourceName {
   return id.split('__')[0] as SourceName;
@@ -32,6 +42,8 @@ export async function waitForJobs(
     onProgress?: (p: WaitProgress) => void;
     /** Called once per failed attempt that will be retried, with the reason. */
     onRetry?: (r: { id: string; attemptsMade: number; reason: string }) => void;
+    /** Called once per rate-limit hand-back: the page the job resumes at (when known) and when. */
+    onRateLimited?: (r: { id: string; resumeAtPage: number | null; inMs: number }) => void;
     pollMs?: number;
   },
 ): Promise<WaitOutcome> {
@@ -40,6 +52,7 @@ export async function waitForJobs(
   const failed: Array<{ id: string; reason: string }> = [];
   const pollMs = options.pollMs ?? 500;
   const attemptsSeen = new Map<string, number>();
+  const resumesSeen = new Map<string, number>();
   for (;;) {
     const batch = [...pending];
     for (let i = 0; i < batch.length; i += 200) {
@@ -51,6 +64,15 @@ export async function waitForJobs(
           if (state === 'failed') {
             const job = await q.getJob(id);
             return { id, state, reason: job?.failedReason ?? 'failed' };
+          }
+          if ((state === 'waiting' || state === 'prioritized') && options.onRateLimited) {
+            // Handed back to the queue's rate limiter: the processor put when it resumes in the progress.
+            const job = await q.getJob(id);
+            const limited = rateLimitedOf(job?.progress);
+            if (limited && limited.resumeAt > (resumesSeen.get(id) ?? 0)) {
+              resumesSeen.set(id, limited.resumeAt);
+              options.onRateLimited({ id, resumeAtPage: limited.resumeAtPage, inMs: Math.max(0, limited.resumeAt - Date.now()) });
+            }
           }
           if (state === 'delayed' && options.onRetry) {
             // Delayed after an attempt: a retry is scheduled; say why once per attempt.

@@ -50,6 +50,14 @@ export interface ProcessorDeps {
   now?: () => number;
 }
 
+/** What a job handed back for a rate limit puts in its progress (`progress.rateLimited`). */
+export interface RateLimitedProgress {
+  /** Epoch ms when the queue's rate limiter lets it run again. */
+  resumeAt: number;
+  /** The page the next attempt starts from, when the source said. */
+  resumeAtPage: number | null;
+}
+
 /**
  * Thrown to BullMQ for a retryable failure; carries the delay the processor
  * already chose and reported, so the worker's backoff strategy uses the same.
@@ -168,7 +176,10 @@ export function createIngestProcessor(deps: ProcessorDeps) {
       if (err instanceof RateLimitedError && deps.rateLimit && c.retryAfterMs !== undefined) {
         // Hand the job back: the whole queue waits, no worker sleeps holding a job.
         await record('retry-scheduled', { ...base, errorClass: c.errorClass, error: c.reason, delayMs: c.retryAfterMs, rateLimited: true });
-        log.warn({ event: 'rate-limited', delayMs: c.retryAfterMs }, c.reason);
+        log.warn({ event: 'rate-limited', delayMs: c.retryAfterMs, resumeAtPage: err.resumeAtPage }, c.reason);
+        // For `--wait`: "rate limited, resuming at page N in T s".
+        const rateLimited: RateLimitedProgress = { resumeAt: now() + c.retryAfterMs, resumeAtPage: err.resumeAtPage ?? null };
+        await job.updateProgress({ ...latest, rateLimited }).catch((progressErr: unknown) => log.warn({ err: progressErr }, 'could not report progress'));
         await deps.rateLimit(c.retryAfterMs);
         throw Worker.RateLimitError();
       }

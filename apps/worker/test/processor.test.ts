@@ -107,18 +107,20 @@ describe('the ingest processor (no queue)', () => {
     expect((err as Error).message).toBe('a.csv line 1: unknown column "sku" expected user_id,product_id,event_type,timestamp,device');
   });
 
-  it('a long Retry-After hands the job back to the shared queue limiter instead of sleeping', async () => {
+  it('a long Retry-After hands the job back to the shared queue limiter instead of sleeping, and tells --wait where and when it resumes', async () => {
     const limited: number[] = [];
     const { processor, events } = setup(
       async () => {
-        throw new RateLimitedError('HTTP 429 from the product API', { retryAfterMs: 45_000 });
+        throw new RateLimitedError('HTTP 429 from the product API', { retryAfterMs: 45_000, resumeAtPage: 101 });
       },
-      { rateLimit: async (ms) => void limited.push(ms) },
+      { rateLimit: async (ms) => void limited.push(ms), clock: () => 1_000_000 },
     );
-    const err = await processor(fakeJob(payload).job).catch((e: unknown) => e);
+    const { job, progress } = fakeJob(payload);
+    const err = await processor(job).catch((e: unknown) => e);
     expect((err as Error).name).toBe('RateLimitError');
     expect(limited).toEqual([45_000]);
     expect(events.at(-1)).toMatchObject({ type: 'retry-scheduled', rateLimited: true, delayMs: 45_000 });
+    expect(progress.at(-1)).toEqual({ rateLimited: { resumeAt: 1_045_000, resumeAtPage: 101 } });
   });
 
   it('refuses job data edited to another partition than its job id names', async () => {

@@ -1,4 +1,4 @@
-import { PaginationError } from '@recomart/jobs';
+import { PaginationError, RateLimitedError } from '@recomart/jobs';
 import { runPagePool } from './page-pool.js';
 import type { PageWalkContext } from './page-walk.js';
 
@@ -51,6 +51,13 @@ export async function walkNumberedPages(w: PageWalkContext): Promise<void> {
         await w.collector.accept(page);
       },
       w.signal,
+      {
+        // A hand-back lets the pages already on the wire land (and be kept); none is sent after it.
+        abortInFlight: (error) => !(error instanceof RateLimitedError),
+        onFirstFailure: (error) => {
+          if (error instanceof RateLimitedError) w.fetcher.stopSending();
+        },
+      },
     );
     return;
   }

@@ -67,6 +67,8 @@ export class PageFetcher {
   firstSentAt: number | undefined;
   lastAnsweredAt: number | undefined;
   private readonly pacer = new RequestPacer();
+  /** Aborted by `stopSending`: waiting pages give up, no request is sent. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly transport: HttpTransport,
@@ -84,10 +86,12 @@ export class PageFetcher {
     const attempts = this.settings.pageRetries + 1;
     let lastError: Error | undefined;
     let lastRateLimitMs: number | undefined;
+    const waits = AbortSignal.any([signal, this.stopping.signal]);
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      await this.waitOrStop(() => this.gate.pass(signal), index, signal);
-      await this.waitOrStop(() => this.pace(index, signal), index, signal);
-      await this.waitOrStop(() => this.takeBudget(signal), index, signal);
+      await this.waitOrStop(() => this.gate.pass(waits), index, signal);
+      await this.waitOrStop(() => this.pace(index, waits), index, signal);
+      await this.waitOrStop(() => this.takeBudget(waits), index, signal);
+      if (this.stopping.signal.aborted) throw new TransientError(`products page ${index} not asked for: the snapshot is being handed back`);
       const entry: RequestLogEntry = { page: index, attempt, url: shownUrl, status: null, bytes: 0, durationMs: 0 };
       this.requests.push(entry);
       this.firstSentAt ??= Date.now();
@@ -155,6 +159,14 @@ export class PageFetcher {
       throw new RateLimitedError(`${message}; job handed back to the queue for ${retryAfterMs} ms`, { retryAfterMs, cause: lastError });
     }
     throw new TransientError(message, { cause: lastError });
+  }
+
+  /**
+   * Sends no more requests: pages waiting for their turn give up (the job is
+   * being handed back); requests already sent finish.
+   */
+  stopSending(): void {
+    this.stopping.abort(new Error('the snapshot is being handed back'));
   }
 
   /**

@@ -1,7 +1,20 @@
+/** How a pool reacts to its first failure. */
+export interface PagePoolOptions {
+  /**
+   * Whether the first failure stops the pages in flight (through their
+   * signal). When it does not, lanes take no new page but let the pages in
+   * flight finish, so what they fetched is kept (a rate limit: those answers
+   * were already paid for). @defaultValue always
+   */
+  abortInFlight?(error: unknown): boolean;
+  /** Called once with the first failure, before the pool waits for the pages in flight. */
+  onFirstFailure?(error: unknown): void;
+}
+
 /**
  * Runs `task(i)` for every i in [from, to] with at most `concurrency` at once.
- * The first failure aborts the others (through the signal each task gets)
- * and, once all have stopped, is rethrown; later failures are consequences.
+ * The first failure stops the others (see `PagePoolOptions`) and, once all
+ * have stopped, is rethrown; later failures are consequences.
  */
 export async function runPagePool(
   from: number,
@@ -9,6 +22,7 @@ export async function runPagePool(
   concurrency: number,
   task: (index: number, signal: AbortSignal) => Promise<void>,
   outer: AbortSignal,
+  options: PagePoolOptions = {},
 ): Promise<void> {
   if (to < from) return;
   const stop = new AbortController();
@@ -23,7 +37,8 @@ export async function runPagePool(
       } catch (error) {
         if (failure === undefined) {
           failure = { error };
-          stop.abort(error);
+          options.onFirstFailure?.(error);
+          if (options.abortInFlight?.(error) ?? true) stop.abort(error);
         }
         return;
       }

@@ -40,6 +40,7 @@ async function section(name, file, fn) {
 
 await section('clickstream', 'clickstream.js', (m) => m.runClickstreamBench({ rows: quick ? 200_000 : 1_000_000, skip1gb: values['skip-1gb'] === true || quick }));
 await section('products', 'products.js', (m) => m.runProductsBench({ products: quick ? 20_000 : 100_000, pageSize: 100, pageCacheMb: 0 }));
+await section('productsRateLimited', 'products-rate-limit.js', (m) => m.runRateLimitedBench({ products: 10_000, pageSize: 100, rate: '20/1s' }));
 await section('backfill', 'backfill.js', (m) => m.runBackfillBench({ days: quick ? 60 : 365 }));
 results.finishedAt = new Date().toISOString();
 
@@ -60,6 +61,15 @@ if (p && !p.error && !p.skipped) {
   const ours = p.ours;
   const naive = p.naive;
   rows.push(['product snapshot, 100 per page (mock renders every page, no cache)', `${fmt(ours?.productsPerSecond)} products/s · ${fmt(ours?.requestsPerSecond)} req/s`, `naive fetch loop ${fmt(naive?.productsPerSecond)} products/s`, `${fmt(ours?.productsPerSecond / naive?.productsPerSecond, 2)}× (target ≥ 1×)`]);
+}
+const rl = results.productsRateLimited;
+if (rl && !rl.error && !rl.skipped) {
+  rows.push([
+    `product snapshot ${fmt(rl.products)} at ${rl.pageSize}/page behind a ${rl.rate} fixed window`,
+    `${fmt(rl.limited.seconds, 2)} s · ${fmt(rl.limited.rateLimited)} × 429 · ${fmt(rl.limited.handbacks)} hand-backs`,
+    `floor (pages ÷ rate) ${fmt(rl.floorSeconds, 2)} s · unlimited ${fmt(rl.unlimited.seconds, 2)} s`,
+    `${fmt(rl.ratioToFloor, 2)}× floor (target ≤ 1.15×)`,
+  ]);
 }
 const b = results.backfill;
 if (b && !b.error && !b.skipped) {

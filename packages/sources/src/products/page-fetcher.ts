@@ -89,7 +89,10 @@ export class PageFetcher {
     const waits = AbortSignal.any([signal, this.stopping.signal]);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await this.waitOrStop(() => this.gate.pass(waits), index, signal);
-      await this.waitOrStop(() => this.pace(index, waits), index, signal);
+      let seq = 0;
+      await this.waitOrStop(async () => {
+        seq = await this.pace(index, waits);
+      }, index, signal);
       await this.waitOrStop(() => this.takeBudget(waits), index, signal);
       if (this.stopping.signal.aborted) throw new TransientError(`products page ${index} not asked for: the snapshot is being handed back`);
       const entry: RequestLogEntry = { page: index, attempt, url: shownUrl, status: null, bytes: 0, durationMs: 0 };
@@ -101,7 +104,7 @@ export class PageFetcher {
       try {
         const answer = await this.transport.get(url, signal);
         this.lastAnsweredAt = Date.now();
-        this.pacer.observe(readRateLimitHeaders(answer.headers));
+        this.pacer.observe(readRateLimitHeaders(answer.headers), seq);
         entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
         entry.status = answer.status;
         entry.bytes = answer.body.byteLength;
@@ -171,17 +174,19 @@ export class PageFetcher {
 
   /**
    * Waits for this request's turn as the API's rate-limit headers pace the
-   * snapshot; a turn further away than `maxRetryAfterMs` hands the job back.
+   * snapshot (answers its pacer ticket); a turn further away than
+   * `maxRetryAfterMs` hands the job back.
    */
-  private async pace(index: number, signal: AbortSignal): Promise<void> {
-    const wait = this.pacer.reserve();
-    if (wait === 0) return;
+  private async pace(index: number, signal: AbortSignal): Promise<number> {
+    const { waitMs: wait, seq } = this.pacer.reserve();
+    if (wait === 0) return seq;
     if (wait > this.settings.maxRetryAfterMs) {
       this.pacer.release();
       const handback = Math.min(wait, this.settings.maxHandbackMs);
       throw new RateLimitedError(`products page ${index}: the API's rate-limit window is spent and resets in ${wait} ms; job handed back to the queue for ${handback} ms`, { retryAfterMs: handback });
     }
     await delay(wait, undefined, { signal });
+    return seq;
   }
 
   /**

@@ -6,6 +6,8 @@ export interface RateLimitStatus {
   remaining: number;
   /** Milliseconds from now until the window resets (0 when it already has). */
   resetMs: number;
+  /** Whether the reset was an epoch time (exact), not whole seconds from now (up to a second early or late). */
+  exact: boolean;
 }
 
 /** Headers as node-fetch gives them. */
@@ -26,14 +28,15 @@ function number(value: string | null | undefined): number | undefined {
 }
 
 /**
- * A reset value in milliseconds from now. APIs send either seconds from now
+ * A reset value as milliseconds from now. APIs send either seconds from now
  * (IETF drafts, most gateways) or an epoch time (GitHub, Twitter: seconds;
- * some: milliseconds); the size tells them apart, since no window lasts 31 years.
+ * some: milliseconds); the size tells them apart, since no window lasts 31
+ * years. An epoch time is exact; whole seconds from now may be up to a second off.
  */
-export function resetToMs(value: number, now: number = Date.now()): number {
-  if (value >= EPOCH_MS_FLOOR) return Math.max(0, Math.round(value - now));
-  if (value >= EPOCH_S_FLOOR) return Math.max(0, Math.round(value * 1000 - now));
-  return Math.round(value * 1000);
+export function resetOf(value: number, now: number = Date.now()): { resetMs: number; exact: boolean } {
+  if (value >= EPOCH_MS_FLOOR) return { resetMs: Math.max(0, Math.round(value - now)), exact: true };
+  if (value >= EPOCH_S_FLOOR) return { resetMs: Math.max(0, Math.round(value * 1000 - now)), exact: true };
+  return { resetMs: Math.round(value * 1000), exact: false };
 }
 
 /** `key=value` parameters of a structured-field or draft list item (`limit=100, remaining=5`, `"default";r=5;t=30`). */
@@ -67,7 +70,7 @@ function ietf(headers: HeaderSource, now: number): RateLimitStatus | undefined {
   const limit = number(p.get('limit')) ?? number(policy.get('q')) ?? leading;
   const reset = number(p.get('reset') ?? p.get('t')) ?? number(policy.get('w'));
   if (reset === undefined) return undefined;
-  return { limit, remaining, resetMs: resetToMs(reset, now) };
+  return { limit, remaining, ...resetOf(reset, now) };
 }
 
 /** `<prefix>Limit`, `<prefix>Remaining`, `<prefix>Reset` as separate headers. */
@@ -75,7 +78,7 @@ function separate(headers: HeaderSource, prefix: string, now: number): RateLimit
   const remaining = number(headers.get(`${prefix}remaining`));
   const reset = number(headers.get(`${prefix}reset`));
   if (remaining === undefined || reset === undefined) return undefined;
-  return { limit: number(headers.get(`${prefix}limit`)), remaining, resetMs: resetToMs(reset, now) };
+  return { limit: number(headers.get(`${prefix}limit`)), remaining, ...resetOf(reset, now) };
 }
 
 /**

@@ -7,37 +7,48 @@ import type { RateLimitStatus } from './rate-limit-headers.js';
  */
 export const RESET_MARGIN_MS = 25;
 
+/** A request's place in the pacer's order: how long to wait before sending it, and its number. */
+export interface PacerTicket {
+  waitMs: number;
+  /** Hand it back to `observe` with the answer's headers. */
+  seq: number;
+}
+
 /**
  * Spreads the requests of one snapshot over the API's rate-limit window, as
  * its headers describe it (`readRateLimitHeaders`), so that a steady snapshot
  * meets few or no 429s: each request starts no sooner than the previous
  * one's start plus the time left in the window divided by the requests left;
- * none left means waiting for the reset. Answers arrive out of order when
- * pages are fetched in parallel: an answer from an older window is ignored,
- * and within one window the lowest `remaining` wins, counted down locally as
- * requests start. Without headers nothing is paced.
+ * none left means waiting for the reset. An answer's `remaining` does not
+ * count the requests sent after it, so those are taken off it (pages are
+ * fetched in parallel); an answer from an older window is ignored, and within
+ * one window the lowest count wins. Without headers nothing is paced.
  */
 export class RequestPacer {
   private window: { remaining: number; resetAt: number } | undefined;
   private next = 0;
+  private sent = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Takes in what an answer's rate-limit headers said (undefined: they said nothing). */
-  observe(status: RateLimitStatus | undefined): void {
+  /** Takes in what the answer to ticket `seq` said in its rate-limit headers (undefined: they said nothing). */
+  observe(status: RateLimitStatus | undefined, seq: number): void {
     if (status === undefined) return;
     const resetAt = this.now() + status.resetMs;
+    const remaining = status.remaining - (this.sent - seq);
+    // An epoch reset is exact; whole seconds from now move by up to a second between answers of one window.
+    const slack = status.exact ? 50 : 1000;
     const w = this.window;
-    // Reset times read from whole seconds move by up to a second between answers of one window.
-    if (w === undefined || resetAt > w.resetAt + 1000) this.window = { remaining: status.remaining, resetAt };
-    else if (resetAt >= w.resetAt - 1000) w.remaining = Math.min(w.remaining, status.remaining);
+    if (w === undefined || resetAt > w.resetAt + slack) this.window = { remaining, resetAt };
+    else if (resetAt >= w.resetAt - slack) w.remaining = Math.min(w.remaining, remaining);
   }
 
   /**
-   * Reserves the start time of the next request and answers how long to wait
-   * for it (0: now). The caller decides whether to wait that long.
+   * Reserves the start time of the next request: wait `waitMs`, send, then
+   * `observe` the answer with the ticket's `seq`. The caller decides whether
+   * to wait that long (else `release`).
    */
-  reserve(): number {
+  reserve(): PacerTicket {
     const now = this.now();
     let start = Math.max(now, this.next);
     const w = this.window;
@@ -54,7 +65,8 @@ export class RequestPacer {
       this.window = undefined;
       this.next = start;
     }
-    return Math.max(0, Math.ceil(start - now));
+    this.sent += 1;
+    return { waitMs: Math.max(0, Math.ceil(start - now)), seq: this.sent };
   }
 
   /** Gives back a reservation not used (the wait was too long to hold the job). */

@@ -8,36 +8,20 @@
 // the queue would; none is expected.
 // Uses the BUILT packages (npm run bench builds first).
 //   node bench/products-rate-limit.js [--products 10000] [--page-size 100] [--rate 20/1s]
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@recomart/config';
 import { RateLimitedError } from '@recomart/jobs';
 import { openLake } from '@recomart/lake';
 import { productsSource } from '@recomart/sources';
+import { spawnMock } from './mock-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/recomart.js', import.meta.url));
 const DATE = '2024-03-01';
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
-
-function spawnMock(args) {
-  const child = spawn(process.execPath, [BIN, 'mock-api', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const ready = new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`mock-api exited early with ${code}`)));
-  });
-  return { child, ready, exited };
-}
 
 /** One snapshot, run again after each hand-back as the queue would; wall time from the first request to the commit. */
 async function snapshot(url, products, pageSize) {

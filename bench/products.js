@@ -23,37 +23,23 @@
 // Uses the BUILT packages (npm run bench builds first).
 //   node bench/products.js [--products 100000] [--page-size 100] [--concurrency 4] [--rounds 7] [--warmups 3] [--page-cache-mb 64]
 // (--page-cache-mb 0: the mock renders every answer afresh, as a service without a cache would.)
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@recomart/config';
 import { nodeFileSystem, openLake } from '@recomart/lake';
 import { productsSource } from '@recomart/sources';
+import { spawnMock } from './mock-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/recomart.js', import.meta.url));
 const DATE = '2024-03-01';
 
-/** Starts `recomart mock-api --port 0` in a child process; resolves with its URL once it listens. */
-function spawnMock(products, pageSize, pageCacheMb) {
+/** The mock API in a child process, rendering pages of up to `pageSize` (and caching `pageCacheMb` of them, when given). */
+function spawnProductsMock(products, pageSize, pageCacheMb) {
   const cache = pageCacheMb === undefined ? [] : ['--page-cache-mb', String(pageCacheMb)];
-  const child = spawn(process.execPath, [BIN, 'mock-api', '--port', '0', '--products', String(products), '--max-page-size', String(Math.max(1000, pageSize)), ...cache], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const ready = new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`mock-api exited early with ${code}`)));
-  });
-  return { child, ready, exited };
+  return spawnMock(['--products', String(products), '--max-page-size', String(Math.max(1000, pageSize)), ...cache]);
 }
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
@@ -277,7 +263,7 @@ function summarize(runs) {
  * the same source with the lake replaced by a null one.
  */
 export async function runProductsBench({ products = 100_000, pageSize = 100, concurrency = 4, rounds = 7, warmups = 3, pageCacheMb } = {}) {
-  const mock = spawnMock(products, pageSize, pageCacheMb);
+  const mock = spawnProductsMock(products, pageSize, pageCacheMb);
   const keep = [];
   try {
     const url = await mock.ready;

@@ -244,6 +244,15 @@ export class FsWriteSession implements WriteSession {
     return this.discard(err);
   }
 
+  /** A commit, quarantine or keep failed: the session is dead and its staging goes; throws the classified failure. */
+  private async failWith(err: unknown, action: 'committing' | 'quarantining' | 'keeping'): Promise<never> {
+    const failure = ioFailure(err, `${action} ${this.label}`);
+    this.failure = failure;
+    this.state = 'failed';
+    await this.discard(failure).catch(() => undefined);
+    throw failure;
+  }
+
   /** Stops every unfinished file and removes the staging folder (once). */
   private discard(reason: Error): Promise<void> {
     this.cleanup ??= (async () => {
@@ -356,11 +365,7 @@ export class FsWriteSession implements WriteSession {
         this.state = 'committed';
         return result;
       } catch (err) {
-        const failure = ioFailure(err, `committing ${this.label}`);
-        this.failure = failure;
-        this.state = 'failed';
-        await this.discard(failure).catch(() => undefined);
-        throw failure;
+        return this.failWith(err, 'committing');
       }
     })();
     this.inFlight = run;
@@ -475,11 +480,7 @@ export class FsWriteSession implements WriteSession {
       }
       throw new TransientError(`lake: ${MAX_QUARANTINE_SUFFIX} quarantine folders of run ${JSON.stringify(runId)} exist already under ${path.dirname(base)}`);
     } catch (err) {
-      const failure = ioFailure(err, `quarantining ${this.label}`);
-      this.failure = failure;
-      this.state = 'failed';
-      await this.discard(failure).catch(() => undefined);
-      throw failure;
+      return this.failWith(err, 'quarantining');
     }
   }
 
@@ -529,11 +530,7 @@ export class FsWriteSession implements WriteSession {
         await this.deps.fs.syncDir(root);
         this.state = 'kept';
       } catch (err) {
-        const failure = ioFailure(err, `keeping ${this.label}`);
-        this.failure = failure;
-        this.state = 'failed';
-        await this.discard(failure).catch(() => undefined);
-        throw failure;
+        return this.failWith(err, 'keeping');
       }
     })();
     this.inFlight = run;

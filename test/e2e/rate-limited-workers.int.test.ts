@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { openLake } from '@recomart/lake';
+import { productApiStand, type ProductApiStand } from '../helpers/product-api-stand.js';
 import { runRecomart } from '../helpers/run-cli.js';
-import { dropPrefix, makeTestEnv, type TestEnv } from '../helpers/test-env.js';
-import { spawnWorker, stopWorkers, type WorkerProcess } from '../helpers/worker-processes.js';
 
 const LIMIT = 20;
 const CONCURRENCY = 2;
@@ -15,34 +12,24 @@ const WORKERS = 2;
 // them: each 429 hands the job back to the queue's rate limiter (no wait is
 // held in place) and the next attempt resumes from the first page it lacks.
 describe('two workers behind one fixed-window API limit', () => {
-  let t: TestEnv;
-  let api: MockApiHandle;
-  let redis: Redis;
-  let workers: WorkerProcess[] = [];
+  let stand: ProductApiStand;
 
   beforeAll(async () => {
-    api = await startMockProductApi({ port: 0, products: 60, seed: 'windows', windowLimit: { limit: LIMIT, windowMs: 1000, headers: 'none' } });
-    t = makeTestEnv('ratewin', {
-      PRODUCTS_API_URL: api.url,
+    stand = await productApiStand('ratewin', { products: 60, seed: 'windows', windowLimit: { limit: LIMIT, windowMs: 1000, headers: 'none' } }, {
       PRODUCTS_PAGE_SIZE: '1',
       PRODUCTS_CONCURRENCY: String(CONCURRENCY),
       PRODUCTS_MAX_RETRY_AFTER_MS: '0',
       PRODUCTS_MAX_STALLED_HANDBACKS: '20',
       JOB_BACKOFF_MS: '200',
     });
-    redis = new Redis(t.config.redisUrl);
   });
   afterAll(async () => {
-    await stopWorkers(workers);
-    await dropPrefix(redis, t.prefix);
-    redis.disconnect();
-    await api.close();
-    t.cleanup();
+    await stand?.close();
   });
 
   it('both dates commit every page; the API never sees more than its limit plus the requests in flight in a window; --wait says where each resumes', async () => {
-    workers = Array.from({ length: WORKERS }, () => spawnWorker(t.env, ['--sources', 'products', '--concurrency', '1']));
-    await Promise.all(workers.map((w) => w.ready));
+    const { api, t } = stand;
+    await stand.startWorkers(WORKERS);
     api.resetStats();
     const r = await runRecomart(['backfill', '--source', 'products', '--from', '2026-02-01', '--to', '2026-02-02', '--wait'], t.env, { timeoutMs: 120_000 });
     const stats = api.stats();

@@ -1,36 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { openLake } from '@recomart/lake';
+import { productApiStand, type ProductApiStand } from '../helpers/product-api-stand.js';
 import { runRecomart } from '../helpers/run-cli.js';
-import { dropPrefix, makeTestEnv, type TestEnv } from '../helpers/test-env.js';
-import { spawnWorker, stopWorkers, type WorkerProcess } from '../helpers/worker-processes.js';
 
 // Three worker processes snapshot the catalogue of an API that allows 20
 // requests a second; PRODUCTS_RATE_LIMIT=20 makes them share that budget
 // through Redis instead of each spending it.
 describe('three workers share one product API rate budget', () => {
-  let t: TestEnv;
-  let api: MockApiHandle;
-  let redis: Redis;
-  let workers: WorkerProcess[] = [];
+  let stand: ProductApiStand;
 
   beforeAll(async () => {
-    api = await startMockProductApi({ port: 0, products: 1500, seed: 'budget', rateLimitPerSecond: 20 });
-    t = makeTestEnv('budget', { PRODUCTS_API_URL: api.url, PRODUCTS_PAGE_SIZE: '100', PRODUCTS_CONCURRENCY: '4', PRODUCTS_RATE_LIMIT: '20', JOB_BACKOFF_MS: '200' });
-    redis = new Redis(t.config.redisUrl);
+    stand = await productApiStand('budget', { products: 1500, seed: 'budget', rateLimitPerSecond: 20 }, { PRODUCTS_PAGE_SIZE: '100', PRODUCTS_CONCURRENCY: '4', PRODUCTS_RATE_LIMIT: '20', JOB_BACKOFF_MS: '200' });
   });
   afterAll(async () => {
-    await stopWorkers(workers);
-    await dropPrefix(redis, t.prefix);
-    redis.disconnect();
-    await api.close();
-    t.cleanup();
+    await stand?.close();
   });
 
   it('completes every snapshot while the API sees no more than its budget', async () => {
-    workers = [0, 1, 2].map(() => spawnWorker(t.env, ['--sources', 'products', '--concurrency', '1']));
-    await Promise.all(workers.map((w) => w.ready));
+    const { api, t } = stand;
+    await stand.startWorkers(3);
     api.resetStats();
     const r = await runRecomart(['backfill', '--source', 'products', '--from', '2026-02-01', '--to', '2026-02-03', '--wait'], t.env, { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);

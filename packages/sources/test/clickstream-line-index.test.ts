@@ -33,11 +33,20 @@ describe('LineIndex', () => {
       expect(out.toString()).toBe(TEXT); // BOM stripped, bytes otherwise unchanged
       expect(li.bytes).toBe(Buffer.byteLength(TEXT));
       expect(li.lines).toBe(5);
+      expect(li.quotedLineBreaks).toBe(1); // "b\r\nc" continues its row on line 3
       const starts = [0, 7, 17, 30];
       expect(starts.map((s) => li.lineAt(s))).toEqual([1, 2, 4, 5]);
       expect(starts.map((s) => li.recordAt(s))).toEqual(['h1,h2', 'a,"b\r\nc"', '"x ""y""",z', 'last,row']);
       expect(li.recordEnd(7)).toBe(17);
       expect(li.openQuoteFrom(7)).toBe(false);
+    });
+  }
+
+  for (const size of [1, 2, 5, 1000]) {
+    it(`tells blank lines and line ends inside quotes from the bytes (${size}-byte chunks)`, async () => {
+      // header | blank | CR alone (blank) | "a… | (inside quotes) | …b" | x | a last CR alone (blank)
+      const { index: li } = await index('h\n\n\r\n"a\n\nb"\nx\n\r', size);
+      expect({ lines: li.lines, blank: li.blankLines, inQuotes: li.quotedLineBreaks }).toEqual({ lines: 8, blank: 3, inQuotes: 2 });
     });
   }
 

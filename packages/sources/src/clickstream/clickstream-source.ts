@@ -2,6 +2,7 @@ import { RejectRatioExceededError, SchemaMismatchError, TransientError, parseLog
 import type { WriteSession } from '@recomart/lake';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { CONTRACT_HEADER, EVENT_TYPES } from './contract.js';
+import { countMismatch, dayCountsProblem } from './count-invariant.js';
 import { DayWindow } from './day-window.js';
 import { openDownload } from './download.js';
 import { ingestFile, type ClickstreamFile, type FileReport } from './file-ingest.js';
@@ -88,6 +89,11 @@ export const clickstreamSource: Source = async (ctx: SourceContext): Promise<Sou
   }
   await rejects.close();
   const summary = validator.summary();
+  const countsProblem = dayCountsProblem({ ...summary, files: reports, rejectedLines: rejects.lines });
+  if (countsProblem !== undefined) {
+    await session.abort();
+    throw countMismatch(`clickstream ${date}`, countsProblem);
+  }
   const validation = {
     contract: { columns: CONTRACT_HEADER, eventTypes: EVENT_TYPES.join(','), timestamps: 'ISO-8601 with a zone, or epoch milliseconds', day: date, toleranceMs: cfg.timestampToleranceMs },
     maxRejectRatio: cfg.maxRejectRatio,

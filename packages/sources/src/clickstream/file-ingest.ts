@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { IngestError, SchemaMismatchError, TransientError } from '@recomart/jobs';
 import type { ManifestFile, WriteSession } from '@recomart/lake';
 import { COLUMNS, CONTRACT_HEADER } from './contract.js';
+import { countMismatch, fileLinesProblem } from './count-invariant.js';
 import { HEADER_EXPECTED, checkHeader } from './header-check.js';
 import { LineIndex } from './line-index.js';
 import { sniffNotCsv } from './not-csv.js';
@@ -236,5 +237,7 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
   if (file.expectedBytes !== undefined && bytes !== file.expectedBytes) {
     throw new TransientError(`${file.display} changed while it was read: listed with ${file.expectedBytes} bytes, read ${bytes}`);
   }
+  const linesProblem = fileLinesProblem({ lines: lineIndex.lines, rows, blank: lineIndex.blankLines, quotedLineBreaks: lineIndex.quotedLineBreaks });
+  if (linesProblem !== undefined) throw countMismatch(file.display, linesProblem);
   return { file: file.name, origin: file.origin, gzip: file.gzip, bytes: stored.bytes, sha256: stored.sha256, lines: lineIndex.lines, rows, rejected: rejectedHere };
 }

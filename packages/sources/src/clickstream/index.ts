@@ -1,6 +1,7 @@
 export { clickstreamSource } from './clickstream-source.js';
 export { COLUMNS, CONTRACT_HEADER, EVENT_TYPES, REJECT_REASONS, rejectMessages, type Column, type EventType, type RejectReason } from './contract.js';
 export { DayWindow } from './day-window.js';
+export { countMismatch, dayCountsProblem, fileLinesProblem, type DayCounts, type FileLineCounts } from './count-invariant.js';
 export { expandUrlTemplate } from './download.js';
 export { ingestFile, type ClickstreamFile, type FileReport } from './file-ingest.js';
 export { landingFolder, listLandingFiles } from './landing-files.js';

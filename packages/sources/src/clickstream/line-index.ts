@@ -7,6 +7,12 @@ const BOM = [0xef, 0xbb, 0xbf] as const;
 /** The start of the stream is held back until its first line ending, or this many bytes. */
 const HEAD_LIMIT = 1 << 20;
 
+/** What a line holds: nothing, a lone CR (both blank to csv-parser), or anything else. */
+const LINE_EMPTY = 0;
+const LINE_CR = 1;
+const LINE_TEXT = 2;
+type LineShape = typeof LINE_EMPTY | typeof LINE_CR | typeof LINE_TEXT;
+
 interface Slice {
   readonly buf: Buffer;
   /** Offset of buf[0] in the stream (after the BOM). */
@@ -40,6 +46,14 @@ export class LineIndex extends Transform {
   private line = 1;
   private head: Buffer | undefined = Buffer.alloc(0);
   private endsWithLf = false;
+  /** Whether a quote is open at the head (csv-parser's quoted state: the parity of all quotes so far). */
+  private quoted = false;
+  private breaksInQuotes = 0;
+  private blank = 0;
+  /** What the line at the head holds so far. */
+  private lineShape: LineShape = LINE_EMPTY;
+  /** Whether the line at the head started inside a quoted field. */
+  private lineInQuotes = false;
   /** The last `lineAt` answer, to count on from. */
   private memo: { buf: Buffer; offset: number; line: number } | undefined;
 
@@ -55,6 +69,11 @@ export class LineIndex extends Transform {
   /** The line number at the head (the line being read). */
   get currentLine(): number {
     return this.line;
+  }
+
+  /** Line ends inside quoted fields so far: lines that continue a record rather than start one. */
+  get quotedLineBreaks(): number {
+    return this.breaksInQuotes;
   }
 
   /** Lines seen so far; a last line without a line ending counts. */
@@ -101,16 +120,52 @@ export class LineIndex extends Transform {
   private add(buf: Buffer): void {
     if (buf.length === 0) return;
     this.slices.push({ buf, start: this.offset, line: this.line });
-    let n = 0;
-    let i = buf.indexOf(LF);
-    while (i !== -1) {
-      n++;
-      i = buf.indexOf(LF, i + 1);
-    }
+    const quote = buf.indexOf(QUOTE);
+    this.classifyLines(buf, quote);
     this.offset += buf.length;
-    this.line += n;
     this.endsWithLf = buf[buf.length - 1] === LF;
-    this.push(buf.indexOf(QUOTE) === -1 ? buf : Buffer.from(buf));
+    this.push(quote === -1 ? buf : Buffer.from(buf));
+  }
+
+  /**
+   * Counts the lines of `buf` and sorts their ends, from the bytes alone (not
+   * from the parser, so the two can be checked against each other): an LF
+   * inside a quoted field (csv-parser's quoted state is the parity of all
+   * quotes so far) starts a continuation line; a line that starts outside
+   * quotes and holds nothing or a lone CR is blank.
+   */
+  private classifyLines(buf: Buffer, firstQuote: number): void {
+    let q = firstQuote;
+    let from = 0;
+    for (let lf = buf.indexOf(LF); lf !== -1; lf = buf.indexOf(LF, lf + 1)) {
+      for (; q !== -1 && q < lf; q = buf.indexOf(QUOTE, q + 1)) this.quoted = !this.quoted;
+      this.extendLine(buf, from, lf);
+      if (this.quoted) {
+        this.breaksInQuotes++;
+        this.lineInQuotes = true;
+      } else {
+        if (!this.lineInQuotes && this.lineShape !== LINE_TEXT && this.line > 1) this.blank++;
+        this.lineInQuotes = false;
+      }
+      this.lineShape = LINE_EMPTY;
+      this.line++;
+      from = lf + 1;
+    }
+    for (; q !== -1; q = buf.indexOf(QUOTE, q + 1)) this.quoted = !this.quoted;
+    this.extendLine(buf, from, buf.length);
+  }
+
+  /** Adds `buf[from, to)` to what the current line holds so far. */
+  private extendLine(buf: Buffer, from: number, to: number): void {
+    const n = to - from;
+    if (n === 0) return;
+    this.lineShape = n === 1 && this.lineShape === LINE_EMPTY && buf[from] === CR ? LINE_CR : LINE_TEXT;
+  }
+
+  /** Blank lines after the header (a last line without a line ending counts). */
+  get blankLines(): number {
+    const lastOpen = this.offset > 0 && !this.endsWithLf && !this.lineInQuotes && this.lineShape !== LINE_TEXT && this.line > 1;
+    return this.blank + (lastOpen ? 1 : 0);
   }
 
   /** Forgets the bytes before `offset` (a processed record's start). */

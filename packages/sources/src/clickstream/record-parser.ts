@@ -19,18 +19,30 @@ interface ParsedRow {
   byteOffset: number;
 }
 
+/** How many cells a csv-parser row holds: one key per cell (extra cells are named `_5`, `_6`…). */
+function cellCount(row: RawRecord): number {
+  let n = 0;
+  for (const key in row) if (Object.hasOwn(row, key)) n++;
+  return n;
+}
+
 /**
  * The CSV reader every clickstream byte goes through (and the csv-spectrum
  * corpus test too): csv-parser in raw mode, so cells stay bytes and the good
- * path never builds strings; `mapValues` only counts the fields, so ragged
- * records are seen without csv-parser's strict mode (which would fail the
- * whole stream); byte offsets let the caller find a record's original text.
- * A record longer than `maxRowBytes` fails the stream with csv-parser's
- * "Row exceeds the maximum size".
+ * path never builds strings; ragged records are seen without csv-parser's
+ * strict mode (which would fail the whole stream); byte offsets let the caller
+ * find a record's original text. A record longer than `maxRowBytes` fails the
+ * stream with csv-parser's "Row exceeds the maximum size".
+ *
+ * A record's field count is read from the record itself, never from state
+ * kept while csv-parser parsed it: rows are parsed a whole chunk ahead of
+ * their 'data' events whenever the consumer pauses (the rejects file's
+ * backpressure), so any such state would belong to a later row.
+ * The header must have distinct, non-dangerous names for the count to be the
+ * cell count; `checkHeader` fails any other header before its first record.
  */
 export function createRecordParser(maxRowBytes: number, handlers: RecordHandlers): Transform {
   const names: string[] = [];
-  let cells = 0;
   const parser = csvParser({
     raw: true,
     outputByteOffset: true,
@@ -42,16 +54,8 @@ export function createRecordParser(maxRowBytes: number, handlers: RecordHandlers
       names.push(name);
       return name;
     },
-    mapValues: ({ index, value }: { index: number; value: unknown }) => {
-      cells = index + 1;
-      return value;
-    },
   });
   parser.on('headers', () => handlers.onHeader(names));
-  parser.on('data', (r: ParsedRow) => {
-    const n = cells;
-    cells = 0;
-    handlers.onRecord(r.row, n, r.byteOffset);
-  });
+  parser.on('data', (r: ParsedRow) => handlers.onRecord(r.row, cellCount(r.row), r.byteOffset));
   return parser;
 }

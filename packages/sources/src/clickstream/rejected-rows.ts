@@ -22,15 +22,22 @@ export interface RejectedRow {
 export class RejectedRows {
   static readonly fileName = '_rejected.ndjson';
   private sink: FileSink | undefined;
+  private written = 0;
 
   constructor(
     private readonly session: WriteSession,
     private readonly origin: string,
   ) {}
 
+  /** Lines written so far. */
+  get lines(): number {
+    return this.written;
+  }
+
   /** Appends one row; false when the caller should wait for `drain` before writing more. */
   write(row: RejectedRow): boolean {
     this.sink ??= this.session.createFile(RejectedRows.fileName, this.origin);
+    this.written++;
     return this.sink.stream.write(`${JSON.stringify(row)}\n`);
   }
 

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import csvParser from 'csv-parser';
-import { LineIndex, createRecordParser } from '@recomart/sources';
+import { FastRecordReader, LineIndex, createRecordParser, type RawRecord, type TextReaderKind } from '@recomart/sources';
 
 // The corpus as shipped by the csv-spectrum package: csvs/<name>.csv with json/<name>.json.
 const corpus = path.dirname(createRequire(import.meta.url).resolve('csv-spectrum/package.json'));
@@ -39,17 +39,24 @@ async function csvParserAlone(csv: Buffer): Promise<Array<Record<string, string>
   return rows;
 }
 
-/** Parses `csv` exactly as ingestion does (LineIndex in front of the clickstream record parser), fed in chunks of `size` bytes. */
-async function parse(csv: Buffer, size: number): Promise<Array<Record<string, string>>> {
+/**
+ * Parses `csv` exactly as ingestion does, fed in chunks of `size` bytes: with the fast reader (plain lines
+ * from the bytes, quoted records through csv-parser), or csv-parser over the whole text (LineIndex in front).
+ */
+async function parse(csv: Buffer, size: number, reader: TextReaderKind): Promise<Array<Record<string, string>>> {
   const header: string[] = [];
   const rows: Array<Record<string, string>> = [];
-  const index = new LineIndex();
-  const parser = createRecordParser(1 << 20, {
-    onHeader: (n) => header.push(...n),
-    onRecord: (record) => rows.push(Object.fromEntries(header.map((h) => [h, record[h]?.toString('utf8') ?? '']))),
-  });
+  const onHeader = (n: readonly string[]) => header.push(...n);
+  const onRecord = (record: RawRecord) => rows.push(Object.fromEntries(header.map((h) => [h, record[h]?.toString('utf8') ?? ''])));
   const chunks: Buffer[] = [];
   for (let i = 0; i < csv.length; i += size) chunks.push(csv.subarray(i, i + size));
+  if (reader === 'fast') {
+    const fast = new FastRecordReader({ maxRowBytes: 1 << 20, handlers: { onHeader, onRecord, onPlain: (_b, _c, _o, _n, _off, record) => onRecord(record()) } });
+    await pipeline(Readable.from(chunks), fast);
+    return rows;
+  }
+  const index = new LineIndex();
+  const parser = createRecordParser(1 << 20, { onHeader, onRecord });
   await Promise.all([pipeline(Readable.from(chunks), index, parser), finished(parser)]);
   return rows;
 }
@@ -59,22 +66,24 @@ describe('csv-spectrum corpus through the ingestion parser', () => {
     expect(names.length).toBeGreaterThanOrEqual(12);
   });
 
-  for (const name of names.filter((n) => n !== CSV_PARSER_DEVIATION)) {
-    it(`${name} parses as its expected JSON says, whole and one byte at a time`, async () => {
-      const csv = readFileSync(path.join(corpus, 'csvs', `${name}.csv`));
-      const expected = expectedOf(name);
-      expect(await parse(csv, csv.length || 1)).toEqual(expected);
-      expect(await parse(csv, 1)).toEqual(expected);
+  for (const reader of ['fast', 'csv-parser'] as const) {
+    for (const name of names.filter((n) => n !== CSV_PARSER_DEVIATION)) {
+      it(`${name} parses as its expected JSON says, whole and one byte at a time (${reader} reader)`, async () => {
+        const csv = readFileSync(path.join(corpus, 'csvs', `${name}.csv`));
+        const expected = expectedOf(name);
+        expect(await parse(csv, csv.length || 1, reader)).toEqual(expected);
+        expect(await parse(csv, 1, reader)).toEqual(expected);
+      });
+    }
+
+    it(`${CSV_PARSER_DEVIATION} parses exactly as csv-parser alone reads it (a known csv-parser deviation; ${reader} reader)`, async () => {
+      const csv = readFileSync(path.join(corpus, 'csvs', `${CSV_PARSER_DEVIATION}.csv`));
+      const alone = await csvParserAlone(csv);
+      expect(alone).toEqual([
+        { 'Contact Phone Number': '2095257564', 'Location Coordinates': `37\ufffd36'37.8"N 121\ufffd2'17.9"W,Modesto,Stanislaus` },
+      ]);
+      expect(await parse(csv, csv.length, reader)).toEqual([{ ...alone[0], Cities: '', Counties: '' }]);
+      expect(await parse(csv, 1, reader)).toEqual([{ ...alone[0], Cities: '', Counties: '' }]);
     });
   }
-
-  it(`${CSV_PARSER_DEVIATION} parses exactly as csv-parser alone reads it (a known csv-parser deviation)`, async () => {
-    const csv = readFileSync(path.join(corpus, 'csvs', `${CSV_PARSER_DEVIATION}.csv`));
-    const alone = await csvParserAlone(csv);
-    expect(alone).toEqual([
-      { 'Contact Phone Number': '2095257564', 'Location Coordinates': `37\ufffd36'37.8"N 121\ufffd2'17.9"W,Modesto,Stanislaus` },
-    ]);
-    expect(await parse(csv, csv.length)).toEqual([{ ...alone[0], Cities: '', Counties: '' }]);
-    expect(await parse(csv, 1)).toEqual([{ ...alone[0], Cities: '', Counties: '' }]);
-  });
 });

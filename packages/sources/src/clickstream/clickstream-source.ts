@@ -62,7 +62,7 @@ export const clickstreamSource: Source = async (ctx: SourceContext): Promise<Sou
     for (const file of found.files) {
       current = file;
       if (ctx.signal.aborted) throw new TransientError(`clickstream ${date}: stopped before ${file.display}, the job was told to stop`);
-      const report = await ingestFile(file, {
+      const { report } = await ingestFile(file, {
         session,
         validator,
         rejects,

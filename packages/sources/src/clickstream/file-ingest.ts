@@ -1,17 +1,18 @@
 import type { Readable, Writable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { IngestError, SchemaMismatchError, TransientError } from '@recomart/jobs';
 import type { ManifestFile, WriteSession } from '@recomart/lake';
 import { COLUMNS, CONTRACT_HEADER } from './contract.js';
 import { countMismatch, fileLinesProblem } from './count-invariant.js';
 import { HEADER_EXPECTED, checkHeader } from './header-check.js';
-import { LineIndex } from './line-index.js';
+import { CsvParserReader } from './csv-parser-reader.js';
+import { FastRecordReader } from './fast-record-reader.js';
 import { sniffNotCsv } from './not-csv.js';
-import { createRecordParser } from './record-parser.js';
 import type { RejectedRows } from './rejected-rows.js';
 import type { RowValidator } from './row-validator.js';
 import { schemaMismatch } from './schema-mismatch.js';
+import type { TextReader, TextReaderKind } from './text-reader.js';
 
 /** One clickstream file to ingest: a landing file or a download. */
 export interface ClickstreamFile {
@@ -43,11 +44,24 @@ export interface FileReport {
   rejected: number;
 }
 
+/** What `ingestFile` answers: the file's report, and what the landing rules may ask about its text. */
+export interface FileIngestResult {
+  report: FileReport;
+  /** Whether the text ends with a line ending (a last line without one may be a torn write). */
+  lastLineTerminated: boolean;
+}
+
 export interface FileIngestDeps {
   readonly session: WriteSession;
   readonly validator: RowValidator;
   readonly rejects: RejectedRows;
   readonly maxRowBytes: number;
+  /**
+   * Which reader parses the text: `fast` (plain lines from the bytes, quoted records through csv-parser) or
+   * `csv-parser` (csv-parser over the whole text: the oracle the differential test compares with).
+   * @defaultValue 'fast'
+   */
+  readonly parser?: TextReaderKind;
   /** Called with every chunk's size as it is copied. */
   readonly onBytes: (n: number) => void;
   /** Called every so many rows (over all files) with the running counts. */
@@ -56,8 +70,6 @@ export interface FileIngestDeps {
 
 /** The header's fields, for the ragged-file rule. */
 const FIELDS = COLUMNS.length;
-/** How far apart (in bytes) the kept text is trimmed. */
-const RELEASE_EVERY = 256 * 1024;
 /** Read size for landing files and gunzip output. */
 export const CHUNK_BYTES = 256 * 1024;
 
@@ -93,46 +105,57 @@ function messageOf(err: unknown): string {
  * @throws SchemaMismatchError after the copy is complete: the file breaks the contract (file, line, what was expected).
  * @throws TransientError when reading or writing fails (or the file changed while it was read).
  */
-export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): Promise<FileReport> {
+export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): Promise<FileIngestResult> {
   const { session, validator, rejects, maxRowBytes } = deps;
   const sink = session.createFile(file.name, file.origin);
   const notCsvExpected = `UTF-8 CSV text starting with the header ${CONTRACT_HEADER}`;
-  const lineIndex = new LineIndex((head) => {
+  const inspect = (head: Buffer) => {
     const problem = sniffNotCsv(head, file.gzip);
     return problem === undefined ? undefined : schemaMismatch(file.display, 1, `not CSV: ${problem}`, notCsvExpected);
-  });
+  };
 
   let contractError: SchemaMismatchError | undefined;
   let headerSeen = false;
-  let records = false;
-  /** Start of the last record handed to the validator (0: the header). */
-  let lastStart = 0;
-  let releaseAt = RELEASE_EVERY;
   let firstRagged: { line: number; cells: number } | undefined;
   let rejectedHere = 0;
 
-  const parser = createRecordParser(maxRowBytes, {
-    onHeader: (names) => {
-      headerSeen = true;
-      const problem = checkHeader(names);
-      if (problem !== undefined) fail(schemaMismatch(file.display, 1, problem, HEADER_EXPECTED));
-    },
-    onRecord: (record, cells, byteOffset) => {
-      if (contractError) return;
-      records = true;
-      lastStart = byteOffset;
-      if (byteOffset >= releaseAt) {
-        lineIndex.release(byteOffset);
-        releaseAt = byteOffset + RELEASE_EVERY;
-      }
-      validator.check(record, cells, byteOffset);
-    },
-  });
+  const onHeader = (names: readonly string[]) => {
+    headerSeen = true;
+    const problem = checkHeader(names);
+    if (problem !== undefined) fail(schemaMismatch(file.display, 1, problem, HEADER_EXPECTED));
+  };
+  const reader: TextReader =
+    deps.parser === 'csv-parser'
+      ? new CsvParserReader({
+          maxRowBytes,
+          inspect,
+          handlers: {
+            onHeader,
+            onRecord: (record, cells, byteOffset) => {
+              if (contractError) return;
+              reader.release(byteOffset);
+              validator.check(record, cells, byteOffset);
+            },
+          },
+        })
+      : new FastRecordReader({
+          maxRowBytes,
+          inspect,
+          handlers: {
+            onHeader,
+            onRecord: (record, cells, byteOffset) => {
+              if (!contractError) validator.check(record, cells, byteOffset);
+            },
+            onPlain: (buf, cut, order, cells, byteOffset, record) => {
+              if (!contractError) validator.checkPlain(buf, cut, order, cells, byteOffset, record);
+            },
+          },
+        });
 
   function fail(err: SchemaMismatchError): void {
     if (contractError) return;
     contractError = err;
-    parser.destroy(err);
+    reader.stop(err);
   }
 
   function raggedVerdict(rows: number, ragged: number): void {
@@ -150,14 +173,13 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
   validator.beginFile({
     reject: (byteOffset, cells, reasons, messages) => {
       rejectedHere++;
-      const line = lineIndex.lineAt(byteOffset);
-      const raw = lineIndex.recordAt(byteOffset);
+      const line = reader.lineAt(byteOffset);
+      const raw = reader.recordAt(byteOffset);
       if (reasons[0] === 'field_count' && !firstRagged) {
         firstRagged = { line, cells };
       }
       if (!rejects.write({ file: file.name, line, raw, reasons, messages })) {
-        parser.pause();
-        rejects.onceDrain(() => parser.resume());
+        reader.holdUntil((resume) => rejects.onceDrain(resume));
       }
     },
     raggedCheck: raggedVerdict,
@@ -165,11 +187,8 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
   });
 
   const gunzip = file.gzip ? createGunzip({ chunkSize: CHUNK_BYTES }) : undefined;
-  const entry: Writable = gunzip ?? lineIndex;
-  const parsed: Promise<unknown> = Promise.all([
-    gunzip ? pipeline(gunzip, lineIndex, parser) : pipeline(lineIndex, parser),
-    finished(parser),
-  ]).then(
+  const entry: Writable = gunzip ?? reader.input;
+  const parsed: Promise<unknown> = (gunzip ? Promise.all([pipeline(gunzip, reader.input), reader.done]) : reader.done).then(
     () => undefined,
     (err: unknown) => err ?? new Error('parsing failed'),
   );
@@ -213,22 +232,22 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
   if (parseError !== undefined) {
     const msg = messageOf(parseError);
     if (msg === 'Row exceeds the maximum size') {
-      const from = records ? lineIndex.recordEnd(lastStart) : headerSeen ? lineIndex.recordEnd(0) : 0;
-      const line = lineIndex.lineAt(from);
-      if (lineIndex.openQuoteFrom(from)) {
+      const { line, openQuote } = reader.overlongRow();
+      if (openQuote) {
         throw schemaMismatch(file.display, line, `unterminated quote: this row runs past ${maxRowBytes} bytes (CLICKSTREAM_MAX_ROW_BYTES) without its closing quote`, 'every quoted field to close before the end of its row');
       }
       throw schemaMismatch(file.display, line, `row longer than ${maxRowBytes} bytes (CLICKSTREAM_MAX_ROW_BYTES)`, `rows of ${CONTRACT_HEADER} shorter than that`);
     }
     const code = (parseError as NodeJS.ErrnoException).code;
     if (gunzip && typeof code === 'string' && code.startsWith('Z_')) {
-      throw schemaMismatch(file.display, lineIndex.currentLine, `not valid gzip data (${msg})`, 'a complete gzip stream, as the name ends in .gz');
+      throw schemaMismatch(file.display, reader.currentLine, `not valid gzip data (${msg})`, 'a complete gzip stream, as the name ends in .gz');
     }
     throw new TransientError(`parsing ${file.display} failed: ${msg}`, { cause: parseError });
   }
   if (!headerSeen) throw schemaMismatch(file.display, 1, 'empty file', `the header ${CONTRACT_HEADER}`);
-  if (records && lineIndex.openQuoteFrom(lastStart)) {
-    throw schemaMismatch(file.display, lineIndex.lineAt(lastStart), 'unterminated quote: this row runs to the end of the file', 'every quoted field to close before the end of its row');
+  const unterminatedAt = reader.unterminatedQuoteLine();
+  if (unterminatedAt !== undefined) {
+    throw schemaMismatch(file.display, unterminatedAt, 'unterminated quote: this row runs to the end of the file', 'every quoted field to close before the end of its row');
   }
   const { rows, ragged } = validator.fileCounts();
   // Files shorter than the window get the verdict here (longer ones got it at the window).
@@ -237,7 +256,10 @@ export async function ingestFile(file: ClickstreamFile, deps: FileIngestDeps): P
   if (file.expectedBytes !== undefined && bytes !== file.expectedBytes) {
     throw new TransientError(`${file.display} changed while it was read: listed with ${file.expectedBytes} bytes, read ${bytes}`);
   }
-  const linesProblem = fileLinesProblem({ lines: lineIndex.lines, rows, blank: lineIndex.blankLines, quotedLineBreaks: lineIndex.quotedLineBreaks });
+  const linesProblem = fileLinesProblem({ lines: reader.lines, rows, blank: reader.blankLines, quotedLineBreaks: reader.quotedLineBreaks });
   if (linesProblem !== undefined) throw countMismatch(file.display, linesProblem);
-  return { file: file.name, origin: file.origin, gzip: file.gzip, bytes: stored.bytes, sha256: stored.sha256, lines: lineIndex.lines, rows, rejected: rejectedHere };
+  return {
+    report: { file: file.name, origin: file.origin, gzip: file.gzip, bytes: stored.bytes, sha256: stored.sha256, lines: reader.lines, rows, rejected: rejectedHere },
+    lastLineTerminated: reader.lastLineTerminated,
+  };
 }

@@ -15,8 +15,13 @@ export class HyperLogLog {
   private readonly registers = new Uint8Array(M);
 
   add(b: Uint8Array): void {
+    this.addRange(b, 0, b.length);
+  }
+
+  /** Adds the bytes `b[start, end)` (no view allocated). */
+  addRange(b: Uint8Array, start: number, end: number): void {
     let h = 0x811c9dc5;
-    for (let i = 0; i < b.length; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+    for (let i = start; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;

@@ -1,11 +1,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { TextHead, type HeadInspector } from './text-head.js';
 
 const LF = 10;
 const CR = 13;
 const QUOTE = 34;
-const BOM = [0xef, 0xbb, 0xbf] as const;
-/** The start of the stream is held back until its first line ending, or this many bytes. */
-const HEAD_LIMIT = 1 << 20;
 
 /** What a line holds: nothing, a lone CR (both blank to csv-parser), or anything else. */
 const LINE_EMPTY = 0;
@@ -21,8 +19,6 @@ interface Slice {
   readonly line: number;
 }
 
-/** Checks the first bytes of a stream; returns an error to fail it, or undefined. */
-export type HeadInspector = (head: Buffer) => Error | undefined;
 
 /**
  * The stage in front of csv-parser, on the (decompressed) CSV text. It strips a
@@ -44,7 +40,7 @@ export class LineIndex extends Transform {
   private slices: Slice[] = [];
   private offset = 0;
   private line = 1;
-  private head: Buffer | undefined = Buffer.alloc(0);
+  private readonly head: TextHead;
   private endsWithLf = false;
   /** Whether a quote is open at the head (csv-parser's quoted state: the parity of all quotes so far). */
   private quoted = false;
@@ -57,8 +53,9 @@ export class LineIndex extends Transform {
   /** The last `lineAt` answer, to count on from. */
   private memo: { buf: Buffer; offset: number; line: number } | undefined;
 
-  constructor(private readonly inspect?: HeadInspector) {
+  constructor(inspect?: HeadInspector) {
     super({ readableHighWaterMark: 4, writableHighWaterMark: 4, readableObjectMode: true, writableObjectMode: true });
+    this.head = new TextHead(inspect);
   }
 
   /** Bytes passed on so far (after the BOM). */
@@ -69,6 +66,11 @@ export class LineIndex extends Transform {
   /** The line number at the head (the line being read). */
   get currentLine(): number {
     return this.line;
+  }
+
+  /** Whether the text so far ends with an LF. */
+  get endsWithLineEnd(): boolean {
+    return this.endsWithLf;
   }
 
   /** Line ends inside quoted fields so far: lines that continue a record rather than start one. */
@@ -82,39 +84,27 @@ export class LineIndex extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.head !== undefined) {
-      const head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
-      if (head.indexOf(LF) === -1 && head.length < HEAD_LIMIT) {
-        this.head = head;
-        cb();
-        return;
-      }
-      this.head = undefined;
-      const err = this.begin(head);
-      if (err) return cb(err);
-      cb();
+    let text: Buffer | undefined;
+    try {
+      text = this.head.take(chunk);
+    } catch (err) {
+      cb(err as Error);
       return;
     }
-    this.add(chunk);
+    if (text !== undefined) this.add(text);
     cb();
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.head !== undefined && this.head.length > 0) {
-      const head = this.head;
-      this.head = undefined;
-      const err = this.begin(head);
-      if (err) return cb(err);
+    let text: Buffer | undefined;
+    try {
+      text = this.head.finish();
+    } catch (err) {
+      cb(err as Error);
+      return;
     }
+    if (text !== undefined) this.add(text);
     cb();
-  }
-
-  private begin(head: Buffer): Error | undefined {
-    const body = head[0] === BOM[0] && head[1] === BOM[1] && head[2] === BOM[2] ? head.subarray(BOM.length) : head;
-    const err = this.inspect?.(body);
-    if (err) return err;
-    this.add(body);
-    return undefined;
   }
 
   private add(buf: Buffer): void {
@@ -259,16 +249,17 @@ export class LineIndex extends Transform {
     return found ? lf + 1 : lf;
   }
 
-  /** Whether the bytes from `from` to the end hold an odd number of quotes (a quote left open). */
-  openQuoteFrom(from: number): boolean {
+  /** Whether the kept bytes from `from` up to `to` (or to the end) hold an odd number of quotes (a quote left open). */
+  openQuoteFrom(from: number, to = Infinity): boolean {
     let n = 0;
+    let at = from;
     for (const piece of this.piecesFrom(from)) {
-      let i = piece.indexOf(QUOTE);
-      while (i !== -1) {
-        n++;
-        i = piece.indexOf(QUOTE, i + 1);
-      }
+      const end = Math.min(piece.length, to - at);
+      for (let i = piece.indexOf(QUOTE); i !== -1 && i < end; i = piece.indexOf(QUOTE, i + 1)) n++;
+      at += piece.length;
+      if (at >= to) break;
     }
     return n % 2 === 1;
   }
+
 }

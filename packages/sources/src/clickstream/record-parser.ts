@@ -59,3 +59,61 @@ export function createRecordParser(maxRowBytes: number, handlers: RecordHandlers
   parser.on('data', (r: ParsedRow) => handlers.onRecord(r.row, cellCount(r.row), r.byteOffset));
   return parser;
 }
+
+/** What `RecordParser.parse` found in one record's bytes. */
+export type ParsedRecord = { header: readonly string[] } | { record: RawRecord; cells: number };
+
+/** csv-parser driven one whole record at a time, synchronously (see `createRecordParserSync`). */
+export interface RecordParser {
+  /**
+   * Parses the bytes of exactly one record: the header first, then data
+   * records, each from its first byte to its line ending (or to the end of the
+   * text, with `last`). csv-parser unescapes `""` in place: pass a copy.
+   */
+  parse(bytes: Buffer, last: boolean): ParsedRecord;
+}
+
+/**
+ * csv-parser in raw mode, as `createRecordParser` configures it, fed one
+ * whole record at a time by the fast path's scanner (which finds record ends
+ * by quote parity, as csv-parser does, and enforces the row size limit): the
+ * parser of record for the header and every quoted record. It is driven
+ * through its Transform implementation (`_transform`, `_flush`) with `push`
+ * taken over, so each record is parsed and handed back synchronously, in
+ * order with the plain lines judged around it, with no stream buffering.
+ */
+export function createRecordParserSync(): RecordParser {
+  const names: string[] = [];
+  let header: readonly string[] | undefined;
+  let row: RawRecord | undefined;
+  let failure: Error | undefined;
+  const parser = csvParser({
+    raw: true,
+    strict: false,
+    mapHeaders: ({ header: h }) => {
+      const name = (h as unknown as Buffer | string).toString();
+      names.push(name);
+      return name;
+    },
+  });
+  parser.on('headers', () => (header = names));
+  parser.push = (chunk: unknown) => {
+    row = chunk as RawRecord;
+    return true;
+  };
+  const done = (err?: Error | null) => {
+    if (err) failure = err;
+  };
+  return {
+    parse(bytes, last) {
+      row = undefined;
+      header = undefined;
+      parser._transform(bytes, 'binary', done);
+      if (last) parser._flush?.(done);
+      if (failure) throw failure;
+      if (header !== undefined) return { header };
+      if (row === undefined) throw new Error('csv-parser found no record in a whole record');
+      return { record: row, cells: cellCount(row) };
+    },
+  };
+}

@@ -34,29 +34,33 @@ export interface ValidationSummary {
   distinctMethod: string;
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+/** Whether `key` equals the bytes `b[start, end)`. */
+function bytesEqual(key: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  const n = key.length;
+  if (n !== end - start) return false;
+  for (let i = 0; i < n; i++) if (key[i] !== b[start + i]) return false;
   return true;
 }
 
-/** 0 view, 1 click, 2 add_to_cart, -1 anything else; on raw bytes. */
-function eventTypeOf(b: Uint8Array): number {
-  switch (b.length) {
+/** 0 view, 1 click, 2 add_to_cart, -1 anything else; on the raw bytes `b[s, end)`. */
+function eventTypeOf(b: Uint8Array, s: number, end: number): number {
+  switch (end - s) {
     case 4:
-      return b[0] === 0x76 && b[1] === 0x69 && b[2] === 0x65 && b[3] === 0x77 ? 0 : -1;
+      return b[s] === 0x76 && b[s + 1] === 0x69 && b[s + 2] === 0x65 && b[s + 3] === 0x77 ? 0 : -1;
     case 5:
-      return b[0] === 0x63 && b[1] === 0x6c && b[2] === 0x69 && b[3] === 0x63 && b[4] === 0x6b ? 1 : -1;
+      return b[s] === 0x63 && b[s + 1] === 0x6c && b[s + 2] === 0x69 && b[s + 3] === 0x63 && b[s + 4] === 0x6b ? 1 : -1;
     case 11:
-      return b[0] === 0x61 && b[1] === 0x64 && b[2] === 0x64 && b[3] === 0x5f && b[4] === 0x74 && b[5] === 0x6f &&
-        b[6] === 0x5f && b[7] === 0x63 && b[8] === 0x61 && b[9] === 0x72 && b[10] === 0x74
+      return b[s] === 0x61 && b[s + 1] === 0x64 && b[s + 2] === 0x64 && b[s + 3] === 0x5f && b[s + 4] === 0x74 && b[s + 5] === 0x6f &&
+        b[s + 6] === 0x5f && b[s + 7] === 0x63 && b[s + 8] === 0x61 && b[s + 9] === 0x72 && b[s + 10] === 0x74
         ? 2
         : -1;
     default:
       return -1;
   }
 }
+
+/** The widths `DayWindow.fast` reads (13-digit millis, ISO without and with milliseconds): one scratch array each. */
+const TIMESTAMP_WIDTHS = [13, 20, 24] as const;
 
 const EMPTY = Buffer.alloc(0);
 const FIELDS = COLUMNS.length;
@@ -88,6 +92,7 @@ export class RowValidator {
   private fileRows = 0;
   private fileRagged = 0;
   private hooks: FileHooks | undefined;
+  private readonly scratch = TIMESTAMP_WIDTHS.map((n) => new Uint8Array(n));
 
   constructor(
     private readonly window: DayWindow,
@@ -114,13 +119,55 @@ export class RowValidator {
     return { rows: this.rows, accepted: this.accepted, rejected: this.rejected };
   }
 
-  /** One record (`cells` fields, starting at `byteOffset`). The hot path. */
+  /** One record (`cells` fields, starting at `byteOffset`). */
   check(record: RawRecord, cells: number, byteOffset: number): void {
     if (!this.quickAccept(record, cells)) {
       // A blank line is not a record.
       if (cells === 0) return;
       this.slowPath(record, cells, byteOffset);
     }
+    this.counted();
+  }
+
+  /**
+   * One plain record straight from the text (the fast path): `cells` fields, the
+   * first five of them (in file order) at `buf[cut[2i], cut[2i + 1])`; `order[c]`
+   * is the file position of contract column `c` (COLUMNS order). No allocation
+   * for a good record; `record()` builds the record for the strict path.
+   */
+  checkPlain(buf: Buffer, cut: Int32Array, order: Uint8Array, cells: number, byteOffset: number, record: () => RawRecord): void {
+    if (cells !== FIELDS || !this.quickAcceptPlain(buf, cut, order)) this.slowPath(record(), cells, byteOffset);
+    this.counted();
+  }
+
+  private quickAcceptPlain(buf: Buffer, cut: Int32Array, order: Uint8Array): boolean {
+    const u = 2 * (order[0] as number);
+    const p = 2 * (order[1] as number);
+    const e = 2 * (order[2] as number);
+    const t = 2 * (order[3] as number);
+    const d = 2 * (order[4] as number);
+    const us = cut[u] as number;
+    const ue = cut[u + 1] as number;
+    const ps = cut[p] as number;
+    const pe = cut[p + 1] as number;
+    const ds = cut[d] as number;
+    const de = cut[d + 1] as number;
+    if (us === ue || ps === pe || ds === de) return false;
+    const et = eventTypeOf(buf, cut[e] as number, cut[e + 1] as number);
+    if (et < 0) return false;
+    const ts = cut[t] as number;
+    const width = (cut[t + 1] as number) - ts;
+    const scratch = width === 13 ? this.scratch[0] : width === 20 ? this.scratch[1] : width === 24 ? this.scratch[2] : undefined;
+    if (scratch === undefined) return false;
+    for (let i = 0; i < width; i++) scratch[i] = buf[ts + i] as number;
+    const ms = this.window.fast(scratch);
+    if (ms !== ms) return false;
+    this.accept(et, ms, buf, us, ue, buf, ps, pe, buf, ds, de);
+    return true;
+  }
+
+  /** Counts a data row (accepted or rejected): the ragged-file window and progress. */
+  private counted(): void {
     const rows = ++this.rows;
     if (++this.fileRows === this.raggedWindow) this.hooks?.raggedCheck(this.fileRows, this.fileRagged);
     if (rows === this.nextProgress) {
@@ -137,38 +184,39 @@ export class RowValidator {
     const t = record.timestamp;
     const d = record.device;
     if (cells !== FIELDS || u === undefined || p === undefined || e === undefined || t === undefined || d === undefined) return false;
-    const et = eventTypeOf(e);
+    const et = eventTypeOf(e, 0, e.length);
     if (et < 0 || u.length === 0 || p.length === 0 || d.length === 0) return false;
     const ms = this.window.fast(t);
     if (ms !== ms) return false;
-    this.accept(et, ms, u, p, d);
+    this.accept(et, ms, u, 0, u.length, p, 0, p.length, d, 0, d.length);
     return true;
   }
 
-  private accept(et: number, ms: number, u: Buffer, p: Buffer, d: Buffer): void {
+  /** Counts an accepted record; user, product and device are the bytes `[start, end)` of their buffers. */
+  private accept(et: number, ms: number, ub: Buffer, us: number, ue: number, pb: Buffer, ps: number, pe: number, db: Buffer, ds: number, de: number): void {
     this.accepted++;
     (this.eventCounts[et] as number)++;
     if (ms < this.first) this.first = ms;
     if (ms > this.last) this.last = ms;
-    this.users.add(u);
-    this.products.add(p);
+    this.users.addRange(ub, us, ue);
+    this.products.addRange(pb, ps, pe);
     const keys = this.deviceKeys;
     const last = this.lastDevice;
-    if (last < keys.length && bytesEqual(keys[last] as Buffer, d)) {
+    if (last < keys.length && bytesEqual(keys[last] as Buffer, db, ds, de)) {
       (this.deviceCounts[last] as number)++;
       return;
     }
     for (let i = 0; i < keys.length; i++) {
-      if (bytesEqual(keys[i] as Buffer, d)) {
+      if (bytesEqual(keys[i] as Buffer, db, ds, de)) {
         (this.deviceCounts[i] as number)++;
         this.lastDevice = i;
         return;
       }
     }
     if (keys.length < MAX_DEVICES) {
-      // A copy: `d` is a view into the parser's buffer.
-      this.deviceKeys = [...keys, Buffer.from(d)];
-      this.deviceNames.push(d.toString('utf8'));
+      // A copy: the bytes are a view into the parser's buffer.
+      this.deviceKeys = [...keys, Buffer.from(db.subarray(ds, de))];
+      this.deviceNames.push(db.toString('utf8', ds, de));
       this.deviceCounts.push(1);
       this.lastDevice = keys.length;
     } else {
@@ -197,7 +245,7 @@ export class RowValidator {
       const d = record.device ?? EMPTY;
       if (u.length === 0) fail('empty_user_id', rejectMessages.empty_user_id());
       if (p.length === 0) fail('empty_product_id', rejectMessages.empty_product_id());
-      et = eventTypeOf(e);
+      et = eventTypeOf(e, 0, e.length);
       if (et < 0) fail('bad_event_type', rejectMessages.bad_event_type(e.toString('utf8')));
       ms = this.window.parse(t);
       if (ms !== ms) fail('bad_timestamp', rejectMessages.bad_timestamp(t));
@@ -206,7 +254,7 @@ export class RowValidator {
       }
       if (d.length === 0) fail('empty_device', rejectMessages.empty_device());
       if (reasons.length === 0) {
-        this.accept(et, ms, u, p, d);
+        this.accept(et, ms, u, 0, u.length, p, 0, p.length, d, 0, d.length);
         return;
       }
     }

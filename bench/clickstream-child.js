@@ -1,9 +1,12 @@
 // One measurement of the clickstream benchmark, run in its own process so each
 // gets a fresh heap and its own peak RSS. Prints one JSON line on stdout.
 // Times only the work itself (not Node's start-up or module loading).
-//   node bench/clickstream-child.js csv-parser <file.csv>
+//   node bench/clickstream-child.js csv-parser <file.csv|file.csv.gz>
+//   node bench/clickstream-child.js duckdb <file.csv|file.csv.gz>
 //   node bench/clickstream-child.js ingest <dataDir> <landingDir> <date>
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
 import csvParser from 'csv-parser';
 import { loadConfig } from '@recomart/config';
 import { openLake } from '@recomart/lake';
@@ -12,13 +15,13 @@ import { clickstreamSource } from '@recomart/sources';
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
-/** csv-parser as a user would call it: defaults, first line as header, count the rows. */
+/** csv-parser as a user would call it: defaults, first line as header, count the rows (gunzipped on the way for .gz). */
 async function csvParserCount(file) {
   const t0 = performance.now();
   let rows = 0;
   await new Promise((resolve, reject) => {
-    createReadStream(file)
-      .on('error', reject)
+    const read = createReadStream(file).on('error', reject);
+    (file.endsWith('.gz') ? read.pipe(createGunzip()).on('error', reject) : read)
       .pipe(csvParser())
       .on('data', () => {
         rows++;
@@ -27,6 +30,27 @@ async function csvParserCount(file) {
       .on('error', reject);
   });
   return { rows, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * DuckDB on one thread reading and typing the same file (.gz by its name): every column read and typed as DuckDB
+ * detects it (ids as BIGINT, the timestamp as TIMESTAMP), rows it cannot read skipped (ignore_errors) rather than
+ * judged and written out as ours are.
+ */
+async function duckdbScan(file) {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  const t0 = performance.now();
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*)::BIGINT AS n, min(timestamp)::VARCHAR AS first, max(timestamp)::VARCHAR AS last,
+            count(DISTINCT event_type)::BIGINT AS events,
+            count(user_id)::BIGINT AS users, count(product_id)::BIGINT AS products, sum(length(device))::BIGINT AS chars
+       FROM read_csv(${`'${file.replaceAll("'", "''")}'`}, header = true, ignore_errors = true)`,
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const [row] = reader.getRowObjectsJson();
+  connection.closeSync();
+  return { rows: Number(row.n), seconds };
 }
 
 /** The real clickstream source into a real lake: copy + hash + parse + validate + rejects + manifest + commit. */
@@ -54,7 +78,8 @@ let out;
 // CPU time of the whole process (all threads: libuv's file writes and gunzip included) over the same span.
 const cpu0 = process.cpuUsage();
 if (kind === 'csv-parser') out = await csvParserCount(args[0]);
+else if (kind === 'duckdb') out = await duckdbScan(args[0]);
 else if (kind === 'ingest') out = await ingest(args[0], args[1], args[2]);
-else throw new Error(`clickstream-child: unknown kind ${JSON.stringify(kind)} (csv-parser | ingest)`);
+else throw new Error(`clickstream-child: unknown kind ${JSON.stringify(kind)} (csv-parser | duckdb | ingest)`);
 const cpu = process.cpuUsage(cpu0);
 process.stdout.write(`${JSON.stringify({ ...out, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRssMb() })}\n`);

@@ -47,12 +47,19 @@ results.finishedAt = new Date().toISOString();
 // The Markdown table: each figure with its peer and the ratio.
 const c = results.clickstream;
 if (c && !c.error && !c.skipped) {
-  const ours = c.ours ?? c.ingest;
-  const parser = c.csvParser ?? c.parseOnly;
-  const py = c.python ?? c.pythonCsv;
-  rows.push(['clickstream ingest (copy+hash+validate+quarantine+manifest)', `${fmt(ours?.rowsPerSecond)} rows/s`, `csv-parser parse-only ${fmt(parser?.rowsPerSecond)} rows/s`, `${fmt(ours?.rowsPerSecond / parser?.rowsPerSecond, 2)}× (target ≥ 0.8×)`]);
-  if (py) rows.push(['clickstream ingest vs Python csv copy', `${fmt(ours?.rowsPerSecond)} rows/s`, `python3 csv ${fmt(py?.rowsPerSecond)} rows/s`, `${fmt(ours?.rowsPerSecond / py?.rowsPerSecond, 2)}×`]);
-  if (ours?.peakRssMb !== undefined) rows.push(['clickstream ingest peak RSS', `${fmt(ours.peakRssMb)} MB`, '', '']);
+  for (const [label, r] of [
+    ['', c],
+    [' (gzip)', c.gzip],
+  ]) {
+    if (!r) continue;
+    const ours = r.ours;
+    const cpu = (x) => (x?.rowsPerCpuSecond === undefined ? '' : ` · ${fmt(x.rowsPerCpuSecond)}/CPU-s`);
+    rows.push([`clickstream ingest${label} (copy+hash+validate+rejects+manifest)`, `${fmt(ours?.rowsPerSecond)} rows/s${cpu(ours)}`, `csv-parser parse-only ${fmt(r.csvParser?.rowsPerSecond)} rows/s${cpu(r.csvParser)}`, `${fmt(r.ratios?.oursVsCsvParser, 2)}× wall, ${fmt(r.ratios?.oursVsCsvParserCpu, 2)}× CPU (target ≥ 2×)`]);
+    if (r.duckdb?.skipped) rows.push([`DuckDB${label}`, `skipped: ${r.duckdb.skipped}`, '', '']);
+    if (r.duckdb && !r.duckdb.skipped) rows.push([`clickstream ingest${label} vs DuckDB`, `${fmt(ours?.rowsPerSecond)} rows/s`, `DuckDB 1-thread typed scan ${fmt(r.duckdb.rowsPerSecond)} rows/s${cpu(r.duckdb)}`, `our time ${fmt(r.ratios.oursTimeVsDuckdb, 2)}× wall, ${fmt(r.ratios.oursTimeVsDuckdbCpu, 2)}× CPU (goal ≤ 1.5×)`]);
+    if (r.python && !r.python.skipped) rows.push([`clickstream ingest${label} vs Python csv copy`, `${fmt(ours?.rowsPerSecond)} rows/s`, `python3 csv ${fmt(r.python.rowsPerSecond)} rows/s`, `${fmt(r.ratios.oursVsPython, 2)}×`]);
+  }
+  if (c.ours?.peakRssMb !== undefined) rows.push(['clickstream ingest peak RSS', `${fmt(c.ours.peakRssMb)} MB`, '', '']);
   const big = c.oneGb ?? c.bigFile;
   if (big && !big.skipped) rows.push(['1 GB file ingest peak RSS', `${fmt(big.peakRssMb)} MB`, 'limit 200 MB', big.peakRssMb < 200 ? 'ok' : 'OVER']);
 }

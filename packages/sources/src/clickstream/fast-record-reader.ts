@@ -75,6 +75,8 @@ export class FastRecordReader extends Writable implements TextReader {
   private curBuf: Buffer = Buffer.alloc(0);
   private curStart = 0;
   private curEnd = 0;
+  /** End of the plain line being handed over, without its CR. */
+  private curPlainEnd = 0;
   private curLine = 1;
   private curOffset = 0;
   private overlong: { line: number; openQuote: boolean } | undefined;
@@ -356,8 +358,12 @@ export class FastRecordReader extends Writable implements TextReader {
     this.curEnd = lf;
     this.curLine = this.line;
     this.curOffset = offset;
-    this.handlers.onPlain(buf, cut, this.order, cells, offset, () => this.plainRecord(buf, start, end));
+    this.curPlainEnd = end;
+    this.handlers.onPlain(buf, cut, this.order, cells, offset, this.currentPlainRecord);
   }
+
+  /** The plain line being handed over as csv-parser's record (one function for all lines: nothing allocated per row). */
+  private readonly currentPlainRecord = (): RawRecord => this.plainRecord(this.curBuf, this.curStart, this.curPlainEnd);
 
   /** A plain line as csv-parser's record: cells by header name, extra cells as `_5`, `_6`…; views into `buf`. */
   private plainRecord(buf: Buffer, start: number, end: number): RawRecord {

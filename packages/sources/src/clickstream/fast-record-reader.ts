@@ -138,14 +138,20 @@ export class FastRecordReader extends Writable implements TextReader {
     // Nothing is kept beyond the record being read.
   }
 
+  /** Only the record being handed over can be asked about: a bug otherwise, failing the file (retried) rather than lying. */
+  private checkCurrent(offset: number): void {
+    if (offset !== this.curOffset) throw new Error(`FastRecordReader: asked about the record at ${offset} while handing over the one at ${this.curOffset}`);
+  }
+
   /** The line the record being handed over starts on (`offset` is its start). */
   lineAt(offset: number): number {
-    return offset === this.curOffset ? this.curLine : this.line;
+    this.checkCurrent(offset);
+    return this.curLine;
   }
 
   /** The original text of the record being handed over, without its line ending. */
   recordAt(offset: number): string {
-    if (offset !== this.curOffset) return '';
+    this.checkCurrent(offset);
     const end = this.curEnd > this.curStart && this.curBuf[this.curEnd - 1] === CR ? this.curEnd - 1 : this.curEnd;
     return this.curBuf.toString('utf8', this.curStart, end);
   }

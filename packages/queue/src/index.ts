@@ -17,3 +17,4 @@ export {
 } from './queues.js';
 export { AuditEmitter, auditStreamKey, AUDIT_STREAM_FIELD, type AuditEventInput } from './audit-stream.js';
 export { RedisRequestBudget, requestBudgetKey, type RequestBudget } from './rate-budget.js';
+export { nextFireTime, dailyScheduleProblem, tickRepeatStrategy, NoFireTimeError, MAX_TICK_GAP_MS } from './fire-times.js';

@@ -1,0 +1,52 @@
+import type { CommandIo } from '@recomart/command';
+import { isLogicalDate, SOURCES } from '@recomart/jobs';
+import type { FailedPartition } from './enqueue-partitions.js';
+import type { ProducerContext } from './producer-context.js';
+import { readScheduleSettings, type ScheduleSettings } from './schedule-settings.js';
+import { readSchedulerHealth, type SchedulerHealth } from './scheduler-watch.js';
+
+/** The scheduling part of `recomart status`. */
+export interface ScheduleStatus {
+  /** The settings stored with the schedulers (undefined before the first `recomart schedule`). */
+  settings: ScheduleSettings | undefined;
+  schedulers: SchedulerHealth[];
+  /** Partitions whose job failed for good and that are not in the lake: waiting for an operator. */
+  failedForGood: FailedPartition[];
+}
+
+/** How many failed jobs per queue `status` reads. */
+const FAILED_LIMIT = 200;
+
+/** Stored settings, each scheduler's next fire time (flagged when in the past), and failed-for-good partitions. */
+export async function readScheduleStatus(ctx: Pick<ProducerContext, 'connection' | 'config' | 'tickQueue' | 'queues' | 'lake'>, nowMs = Date.now()): Promise<ScheduleStatus> {
+  const [settings, schedulers] = await Promise.all([readScheduleSettings(ctx.connection, ctx.config.queuePrefix), readSchedulerHealth(ctx.tickQueue, nowMs)]);
+  const failedForGood: FailedPartition[] = [];
+  for (const source of SOURCES) {
+    const queue = ctx.queues.get(source);
+    if (!queue) continue;
+    const jobs = await queue.getFailed(0, FAILED_LIMIT - 1);
+    if (jobs.length === 0) continue;
+    const inLake = new Set(await ctx.lake.listPartitions(source));
+    for (const job of jobs) {
+      const date = job.data.date;
+      if (!isLogicalDate(date) || inLake.has(date) || !job.id) continue;
+      failedForGood.push({ source, date, jobId: job.id, reason: job.failedReason, failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined });
+    }
+  }
+  failedForGood.sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+  return { settings, schedulers, failedForGood };
+}
+
+/** The human-readable lines of a ScheduleStatus. */
+export function printScheduleStatus(io: CommandIo, s: ScheduleStatus): void {
+  if (s.settings) {
+    const crons = SOURCES.map((src) => `${src} "${s.settings?.cron[src] ?? '-'}"`).join(', ');
+    io.stdout.write(`schedule settings: ${crons} in ${s.settings.tz} · partition days in ${s.settings.partitionTz} · catch-up ${s.settings.catchUpDays} day(s)\n`);
+  }
+  for (const h of s.schedulers) {
+    const flag = h.stuck ? ' · IN THE PAST, no tick pending (the scheduler process repairs it)' : h.overdue ? ' · IN THE PAST (tick waiting for the scheduler process)' : '';
+    io.stdout.write(`scheduler ${h.id}: "${h.pattern ?? '-'}" ${h.tz ?? 'UTC'} · next ${h.next ?? '-'}${flag}\n`);
+  }
+  if (s.schedulers.length === 0) io.stdout.write('no schedulers (run "recomart schedule")\n');
+  for (const f of s.failedForGood) io.stdout.write(`failed for good ${f.jobId}: ${f.reason} (retry it on the board, or enqueue --reprocess)\n`);
+}

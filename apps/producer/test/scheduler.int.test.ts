@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { loadConfig } from '@recomart/config';
-import { queueName, SCHEDULE_QUEUE, scheduledTimeOf, type SourceName } from '@recomart/jobs';
+import { addDays, logicalDateForTick, partitionDateOf, queueName, SCHEDULE_QUEUE, scheduledTimeOf, type SourceName } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
 import { AuditEmitter, createIngestQueues, tickRepeatStrategy, type IngestQueue } from '@recomart/queue';
 import {
@@ -13,6 +13,7 @@ import {
   readSchedulerHealth,
   repairSchedulers,
   scheduleCommand,
+  statusCommand,
   settingsFromConfig,
   upsertSchedulers,
   writeScheduleSettings,
@@ -152,6 +153,38 @@ describe('failed for good', () => {
 });
 
 describe('schedulers', () => {
+  it('three days down, then --serve: the overdue tick and the start-up catch-up (from today) give every day a job', async () => {
+    const r = rig('serve', { CATCH_UP_DAYS: '7' });
+    const now = Date.now();
+    shiftClock(now - 3 * 86_400_000);
+    await upsertSchedulers(r.tickQueue, r.redis, r.t.config);
+    restoreClock();
+    const overdueAt = (await r.tickQueue.getJobScheduler('daily-clickstream'))?.next ?? 0;
+    const io = captureIo(r.t.env);
+    const serving = scheduleCommand.run(['--serve'], io);
+    const expected: string[] = [];
+    for (let d = addDays(logicalDateForTick('clickstream', overdueAt, 'UTC'), -1); d <= logicalDateForTick('clickstream', now, 'UTC'); d = addDays(d, 1)) expected.push(`clickstream__${d}`);
+    const clickstream = r.queues.get('clickstream') as IngestQueue;
+    const tickId = `repeat:daily-clickstream:${overdueAt}`;
+    try {
+      // Wait (bounded) until the scheduler process has taken the overdue tick and caught up.
+      const deadline = Date.now() + 30_000;
+      let ids: string[] = [];
+      let tickState = '';
+      while (Date.now() < deadline) {
+        [ids, tickState] = [await jobIds(clickstream), await r.tickQueue.getJobState(tickId)];
+        if (tickState === 'completed' && expected.every((id) => ids.includes(id))) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect({ tickState, missing: expected.filter((id) => !ids.includes(id)) }, `jobs: ${ids.join(', ')}; stdout: ${io.out()}`).toEqual({ tickState: 'completed', missing: [] });
+      expect((await r.queues.get('products')?.getJob(`products__${partitionDateOf(Date.now(), 'UTC')}`))?.data.trigger).toMatch(/^(catch-up|schedule)$/);
+      expect((await readSchedulerHealth(r.tickQueue, Date.now())).every((h) => !h.overdue)).toBe(true);
+    } finally {
+      io.abort();
+      expect(await serving).toBe(0);
+    }
+  });
+
   it('two replicas with different settings: the second refuses to start, naming each difference, until --replace', async () => {
     const r = rig('replicas');
     const first = captureIo(r.t.env);
@@ -210,6 +243,10 @@ describe('schedulers', () => {
     await runOneTick(r, at('2026-04-03T15:00:01Z'), undefined);
     const health = await readSchedulerHealth(r.tickQueue, at('2026-04-05T00:00:00Z'));
     expect(health.find((h) => h.id === 'daily-products')).toMatchObject({ next: '2026-04-03T15:00:00.000Z', overdue: true, stuck: true });
+    shiftClock(at('2026-04-05T00:00:00Z'));
+    const status = captureIo(r.t.env);
+    expect(await statusCommand.run([], status)).toBe(0);
+    expect(status.out()).toContain('scheduler daily-products: "0 2 * * *" Australia/Lord_Howe · next 2026-04-03T15:00:00.000Z · IN THE PAST, no tick pending (the scheduler process repairs it)');
 
     // The scheduler process's watch repairs it: the next time is computed again, guarded, from now.
     shiftClock(at('2026-04-04T00:00:00Z'));

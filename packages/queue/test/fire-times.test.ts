@@ -12,7 +12,13 @@ const DAYS = 730;
 const DAY_MS = 86_400_000;
 
 describe('nextFireTime', () => {
-  it('fires on Lord Howe Island\'s spring-forward day at the first instant after the skipped 02:00 (cron-parser throws "loop limit exceeded" there)', () => {
+  it('fires on Lord Howe Island\'s fall-back day (from its eve, cron-parser throws "loop limit exceeded" and BullMQ stops the scheduler)', () => {
+    // 2026-04-05 02:00 +11:00 falls back to 01:30 +10:30; 02:00 that day is +10:30 = 2026-04-04T15:30Z.
+    expect(iso(nextFireTime('0 2 * * *', 'Australia/Lord_Howe', at('2026-04-03T15:00:00Z')))).toBe('2026-04-04T15:30:00.000Z');
+    expect(iso(nextFireTime('0 3 * * *', 'Australia/Lord_Howe', at('2026-04-03T16:00:00Z')))).toBe('2026-04-04T16:30:00.000Z');
+  });
+
+  it('fires on Lord Howe Island\'s spring-forward day at the first instant after the skipped 02:00 (cron-parser skips the day)', () => {
     // 2026-10-04 02:00 +10:30 becomes 02:30 +11:00 = 2026-10-03T15:30Z.
     expect(iso(nextFireTime('0 2 * * *', 'Australia/Lord_Howe', at('2026-10-03T12:00:00Z')))).toBe('2026-10-03T15:30:00.000Z');
     expect(iso(nextFireTime('0 2 * * *', 'Australia/Lord_Howe', at('2026-10-03T15:30:00Z')))).toBe('2026-10-04T15:00:00.000Z');

@@ -7,7 +7,8 @@ import { reportFailedForGood } from './failed-partitions.js';
 import { createProgressBar } from './progress-bar.js';
 import { openProducer, type ProducerContext } from './producer-context.js';
 import { printScheduleStatus } from './schedule-status.js';
-import { startTickWorker, watchRound } from './scheduler-runtime.js';
+import { startTickWorker } from './scheduler-runtime.js';
+import { repairSchedulers } from './scheduler-watch.js';
 import { checkSchedules, upsertSchedulers } from './scheduler-setup.js';
 import { readStatus } from './status.js';
 import { waitForJobs } from './wait-for-jobs.js';
@@ -176,24 +177,25 @@ Options:
     const serve = boolFlag(f, 'serve');
     return withProducer(io, config, async (ctx) => {
       const outcome = await upsertSchedulers(ctx.tickQueue, ctx.connection, ctx.config, { replace: boolFlag(f, 'replace'), logger: ctx.logger });
+      // The scheduler process first repairs a scheduler left with a next time in the past.
+      const repaired = serve ? await repairSchedulers(ctx.tickQueue, Date.now(), ctx.logger) : [];
       let caughtUp: EnqueueSummary | undefined;
       if (boolFlag(f, 'catch-up') || serve) {
         caughtUp = await catchUp(ctx.queues, ctx.lake, SOURCES, Date.now(), outcome.settings.partitionTz, outcome.settings.catchUpDays);
         await reportFailedForGood(caughtUp.failedForGood, ctx.audit, ctx.logger);
       }
-      if (boolFlag(f, 'json')) printJson(io, { ...outcome, caughtUp });
+      if (boolFlag(f, 'json')) printJson(io, { ...outcome, repaired, caughtUp });
       else {
         if (outcome.replaced.length > 0) io.stdout.write(`replaced the stored schedule settings: ${outcome.replaced.join('; ')}\n`);
         for (const s of outcome.schedulers) {
           io.stdout.write(`${s.id}: "${s.pattern}" ${s.tz} · next ${s.next ? new Date(s.next).toISOString() : '-'}${s.changed ? ' (updated)' : ''}\n`);
         }
         for (const id of outcome.overdueKept) io.stdout.write(`kept overdue tick ${id}\n`);
+        for (const id of repaired) io.stdout.write(`repaired ${id}: its next time was in the past\n`);
         if (caughtUp) printSummary(io, caughtUp, false);
       }
       if (!serve) return 0;
       const ticks = startTickWorker(ctx);
-      // A scheduler left with a next time in the past is repaired before the first tick.
-      await watchRound(ctx, Date.now());
       ctx.logger.info({ event: 'scheduler-ready', schedulers: outcome.schedulers.map((s) => s.id) }, 'scheduler running');
       await untilAborted(io.signal);
       await ticks.close();

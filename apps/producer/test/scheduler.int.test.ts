@@ -153,8 +153,8 @@ describe('failed for good', () => {
 });
 
 describe('schedulers', () => {
-  it('three days down, then --serve: the overdue tick and the start-up catch-up (from today) give every day a job', async () => {
-    const r = rig('serve', { CATCH_UP_DAYS: '7' });
+  it('three days down, then --serve: the overdue tick and the start-up catch-up (from today) give every day a job; the watch repairs a scheduler stuck in the past', async () => {
+    const r = rig('serve', { CATCH_UP_DAYS: '7', SCHEDULE_WATCH_INTERVAL_MS: '200' });
     const now = Date.now();
     shiftClock(now - 3 * 86_400_000);
     await upsertSchedulers(r.tickQueue, r.redis, r.t.config);
@@ -179,6 +179,22 @@ describe('schedulers', () => {
       expect({ tickState, missing: expected.filter((id) => !ids.includes(id)) }, `jobs: ${ids.join(', ')}; stdout: ${io.out()}`).toEqual({ tickState: 'completed', missing: [] });
       expect((await r.queues.get('products')?.getJob(`products__${partitionDateOf(Date.now(), 'UTC')}`))?.data.trigger).toMatch(/^(catch-up|schedule)$/);
       expect((await readSchedulerHealth(r.tickQueue, Date.now())).every((h) => !h.overdue)).toBe(true);
+
+      // A scheduler stuck while it runs (next time in the past, no tick job: what BullMQ leaves when it cannot compute
+      // a next time) is repaired by the watch, every SCHEDULE_WATCH_INTERVAL_MS.
+      const next = (await r.tickQueue.getJobScheduler('daily-products'))?.next ?? 0;
+      // BullMQ refuses to remove a scheduler's job, so take it out of its keys directly.
+      const jobId = `repeat:daily-products:${next}`;
+      const keyOf = (name: string) => `${r.t.prefix}:${SCHEDULE_QUEUE}:${name}`;
+      expect(await r.redis.zrem(keyOf('delayed'), jobId)).toBe(1);
+      await r.redis.del(keyOf(jobId));
+      await r.redis.zadd(`${r.t.prefix}:${SCHEDULE_QUEUE}:repeat`, Date.now() - 3_600_000, 'daily-products');
+      expect((await readSchedulerHealth(r.tickQueue, Date.now())).find((h) => h.id === 'daily-products')?.stuck).toBe(true);
+      let health = await readSchedulerHealth(r.tickQueue, Date.now());
+      for (const until = Date.now() + 30_000; Date.now() < until && health.some((h) => h.overdue); health = await readSchedulerHealth(r.tickQueue, Date.now())) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(health.map((h) => [h.id, h.overdue]).sort()).toEqual([['daily-clickstream', false], ['daily-products', false]]);
     } finally {
       io.abort();
       expect(await serving).toBe(0);

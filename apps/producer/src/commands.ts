@@ -158,8 +158,9 @@ export const scheduleCommand: Command = {
 Creates or updates one BullMQ job scheduler per source (cron from
 SCHEDULE_CRON_<SOURCE> in SCHEDULE_TZ) and stores the schedule settings (crons,
 SCHEDULE_TZ, PARTITION_TZ, CATCH_UP_DAYS) next to them. Safe to run from many
-processes at once. Refused (exit 2) when a cron does not fire every day in its
-zone, or when the settings differ from the stored ones (unless --replace).
+processes at once. Repairs a scheduler whose next time is in the past with no
+tick pending. Refused (exit 2) when a cron does not fire every day in its zone,
+or when the settings differ from the stored ones (unless --replace).
 
 Options:
   --catch-up   also enqueue every partition of the last CATCH_UP_DAYS days (back from
@@ -177,8 +178,8 @@ Options:
     const serve = boolFlag(f, 'serve');
     return withProducer(io, config, async (ctx) => {
       const outcome = await upsertSchedulers(ctx.tickQueue, ctx.connection, ctx.config, { replace: boolFlag(f, 'replace'), logger: ctx.logger });
-      // The scheduler process first repairs a scheduler left with a next time in the past.
-      const repaired = serve ? await repairSchedulers(ctx.tickQueue, Date.now(), ctx.logger) : [];
+      // An unchanged scheduler left with a next time in the past (no tick pending) is repaired too.
+      const repaired = await repairSchedulers(ctx.tickQueue, Date.now(), ctx.logger);
       let caughtUp: EnqueueSummary | undefined;
       if (boolFlag(f, 'catch-up') || serve) {
         caughtUp = await catchUp(ctx.queues, ctx.lake, SOURCES, Date.now(), outcome.settings.partitionTz, outcome.settings.catchUpDays);

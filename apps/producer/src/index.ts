@@ -9,7 +9,7 @@ export {
   scheduleSettingsKey,
   ScheduleSettingsMissingError,
   type ScheduleSettings,
-} from './schedule-settings.js';
+} from '@recomart/queue';
 export { readSchedulerHealth, repairSchedulers, OVERDUE_GRACE_MS, type SchedulerHealth } from './scheduler-watch.js';
 export { readScheduleStatus, type ScheduleStatus } from './schedule-status.js';
 export { createTickProcessor, type TickDeps, type TickJobLike, type TickResult } from './tick-processor.js';

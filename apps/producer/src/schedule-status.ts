@@ -2,7 +2,7 @@ import type { CommandIo } from '@recomart/command';
 import { isLogicalDate, SOURCES } from '@recomart/jobs';
 import type { FailedPartition } from './enqueue-partitions.js';
 import type { ProducerContext } from './producer-context.js';
-import { readScheduleSettings, type ScheduleSettings } from './schedule-settings.js';
+import { readScheduleSettings, type ScheduleSettings } from '@recomart/queue';
 import { readSchedulerHealth, type SchedulerHealth } from './scheduler-watch.js';
 
 /** The scheduling part of `recomart status`. */

@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import { catchUp } from './catch-up.js';
 import { reportFailedForGood } from './failed-partitions.js';
 import type { ProducerContext } from './producer-context.js';
-import { requireScheduleSettings } from './schedule-settings.js';
+import { requireScheduleSettings } from '@recomart/queue';
 import { repairSchedulers } from './scheduler-watch.js';
 import type { TickData } from './scheduler-setup.js';
 import { createTickProcessor, type TickResult } from './tick-processor.js';

@@ -6,7 +6,7 @@ import type { Logger } from '@recomart/logging';
 import { dailyScheduleProblem } from '@recomart/queue';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { readScheduleSettings, settingsDifferences, settingsFromConfig, writeScheduleSettings, type ScheduleSettings } from './schedule-settings.js';
+import { readScheduleSettings, settingsDifferences, settingsFromConfig, writeScheduleSettings, type ScheduleSettings } from '@recomart/queue';
 
 /** The data of a scheduler tick: which source's day to ingest. */
 export interface TickData {

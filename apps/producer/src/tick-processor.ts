@@ -1,11 +1,10 @@
 import { ingestJobId, scheduledTimeOf, tickDates, type SourceName } from '@recomart/jobs';
 import type { Lake } from '@recomart/lake';
 import type { Logger } from '@recomart/logging';
-import type { AuditEmitter, IngestQueue } from '@recomart/queue';
 import { catchUp } from './catch-up.js';
 import { enqueuePartitions } from './enqueue-partitions.js';
 import { reportFailedForGood } from './failed-partitions.js';
-import type { ScheduleSettings } from './schedule-settings.js';
+import type { AuditEmitter, IngestQueue, ScheduleSettings } from '@recomart/queue';
 import type { TickData } from './scheduler-setup.js';
 
 /** The part of a tick job the processor reads (a BullMQ `Job` fits). */

@@ -4,6 +4,7 @@ import { openLake, type Lake } from '@recomart/lake';
 import { workerIdentity, type Logger } from '@recomart/logging';
 import {
   AuditEmitter,
+  checkPartitionZone,
   connectOrExplain,
   createIngestQueue,
   createProducerConnection,
@@ -58,6 +59,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   try {
     await connectOrExplain(probe, config.redisUrl);
     await guardRedis(probe, (m) => logger.warn({ event: 'redis-guard' }, m));
+    // One partition day for every process: the zone the schedule stored.
+    await checkPartitionZone(probe, config);
   } finally {
     probe.disconnect();
   }

@@ -1,4 +1,4 @@
-import type { Config } from '@recomart/config';
+import { ConfigError, type Config } from '@recomart/config';
 import { SCHEDULE_QUEUE, SOURCES, type SourceName } from '@recomart/jobs';
 import type { Redis } from 'ioredis';
 
@@ -86,4 +86,18 @@ export function settingsDifferences(stored: ScheduleSettings, local: ScheduleSet
   diff('PARTITION_TZ', local.partitionTz, stored.partitionTz);
   diff('CATCH_UP_DAYS', local.catchUpDays, stored.catchUpDays);
   return out;
+}
+
+/**
+ * Refuses (ConfigError, exit 2) a process whose PARTITION_TZ differs from the
+ * stored schedule settings: a worker judges which rows belong to a partition's
+ * day with it, so every process must use the one the schedule stored.
+ */
+export async function checkPartitionZone(conn: Redis, config: Config): Promise<void> {
+  const stored = await readScheduleSettings(conn, config.queuePrefix);
+  if (stored && stored.partitionTz !== config.schedule.partitionTz) {
+    throw new ConfigError([
+      `PARTITION_TZ is ${JSON.stringify(config.schedule.partitionTz)} here but ${JSON.stringify(stored.partitionTz)} in the stored schedule settings: every process must use one partition day (set PARTITION_TZ=${stored.partitionTz}, or change it for all with "recomart schedule --replace")`,
+    ]);
+  }
 }

@@ -1,6 +1,6 @@
 import { ingestJobId, type IngestPayload, type SourceName, type Trigger } from '@recomart/jobs';
 import type { Lake } from '@recomart/lake';
-import type { IngestQueue } from '@recomart/queue';
+import type { FailedPartition, IngestQueue } from '@recomart/queue';
 import { randomBytes } from 'node:crypto';
 
 /** One partition to ingest. */
@@ -18,13 +18,6 @@ export interface EnqueueOptions {
   dryRun?: boolean;
   /** Jobs per `addBulk` call. @defaultValue 500 */
   chunkSize?: number;
-}
-
-/** A partition whose job failed for good, with BullMQ's `failedReason`. */
-export interface FailedPartition extends PartitionRequest {
-  jobId: string;
-  reason: string;
-  failedAt: string | undefined;
 }
 
 export interface EnqueueSummary {

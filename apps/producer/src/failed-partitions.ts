@@ -1,6 +1,5 @@
 import type { Logger } from '@recomart/logging';
-import type { AuditEmitter } from '@recomart/queue';
-import type { FailedPartition } from './enqueue-partitions.js';
+import type { AuditEmitter, FailedPartition } from '@recomart/queue';
 
 /**
  * Reports partitions whose job failed for good and that a schedule or catch-up

@@ -1,5 +1,5 @@
 export { enqueueCommand, backfillCommand, scheduleCommand, statusCommand } from './commands.js';
-export { enqueuePartitions, type EnqueueOptions, type EnqueueSummary, type FailedPartition, type PartitionRequest } from './enqueue-partitions.js';
+export { enqueuePartitions, type EnqueueOptions, type EnqueueSummary, type PartitionRequest } from './enqueue-partitions.js';
 export { catchUp } from './catch-up.js';
 export { upsertSchedulers, checkSchedules, ScheduleRefusedError, ScheduleSettingsConflictError, type SchedulerState, type TickData, type UpsertOutcome } from './scheduler-setup.js';
 export {

@@ -1,8 +1,7 @@
 import type { CommandIo } from '@recomart/command';
-import { isLogicalDate, SOURCES } from '@recomart/jobs';
-import type { FailedPartition } from './enqueue-partitions.js';
+import { SOURCES } from '@recomart/jobs';
 import type { ProducerContext } from './producer-context.js';
-import { readScheduleSettings, type ScheduleSettings } from '@recomart/queue';
+import { listFailedForGood, readScheduleSettings, type FailedPartition, type ScheduleSettings } from '@recomart/queue';
 import { readSchedulerHealth, type SchedulerHealth } from './scheduler-watch.js';
 
 /** The scheduling part of `recomart status`. */
@@ -14,26 +13,13 @@ export interface ScheduleStatus {
   failedForGood: FailedPartition[];
 }
 
-/** How many failed jobs per queue `status` reads. */
-const FAILED_LIMIT = 200;
-
 /** Stored settings, each scheduler's next fire time (flagged when in the past), and failed-for-good partitions. */
 export async function readScheduleStatus(ctx: Pick<ProducerContext, 'connection' | 'config' | 'tickQueue' | 'queues' | 'lake'>, nowMs = Date.now()): Promise<ScheduleStatus> {
-  const [settings, schedulers] = await Promise.all([readScheduleSettings(ctx.connection, ctx.config.queuePrefix), readSchedulerHealth(ctx.tickQueue, nowMs)]);
-  const failedForGood: FailedPartition[] = [];
-  for (const source of SOURCES) {
-    const queue = ctx.queues.get(source);
-    if (!queue) continue;
-    const jobs = await queue.getFailed(0, FAILED_LIMIT - 1);
-    if (jobs.length === 0) continue;
-    const inLake = new Set(await ctx.lake.listPartitions(source));
-    for (const job of jobs) {
-      const date = job.data.date;
-      if (!isLogicalDate(date) || inLake.has(date) || !job.id) continue;
-      failedForGood.push({ source, date, jobId: job.id, reason: job.failedReason, failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined });
-    }
-  }
-  failedForGood.sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+  const [settings, schedulers, failedForGood] = await Promise.all([
+    readScheduleSettings(ctx.connection, ctx.config.queuePrefix),
+    readSchedulerHealth(ctx.tickQueue, nowMs),
+    listFailedForGood(ctx.queues, ctx.lake),
+  ]);
   return { settings, schedulers, failedForGood };
 }
 

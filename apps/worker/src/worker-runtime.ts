@@ -14,6 +14,7 @@ import {
   RedisRequestBudget,
   requestBudgetKey,
   INGEST_BACKOFF,
+  listFailedForGood,
   type IngestJobResult,
   type IngestQueue,
 } from '@recomart/queue';
@@ -76,13 +77,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
   const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
-  const metrics = new WorkerMetrics(async () =>
-    Promise.all(
-      [...queues].map(async ([source, q]) => ({
-        source,
-        counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
-      })),
-    ),
+  const metrics = new WorkerMetrics(
+    async () =>
+      Promise.all(
+        [...queues].map(async ([source, q]) => ({
+          source,
+          counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+        })),
+      ),
+    () => listFailedForGood(queues, lake),
   );
   const budgets =
     config.products.rateLimitPerSecond > 0

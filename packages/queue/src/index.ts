@@ -29,3 +29,4 @@ export {
   ScheduleSettingsMissingError,
   type ScheduleSettings,
 } from './schedule-settings.js';
+export { listFailedForGood, type FailedPartition, type PartitionLister } from './failed-partitions.js';

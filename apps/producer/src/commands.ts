@@ -1,14 +1,17 @@
 import { boolFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo, untilAborted } from '@recomart/command';
-import { dateInZone, dateRange, isSourceName, parseLogicalDate, SOURCES, type SourceName } from '@recomart/jobs';
+import { loadConfig, type Config } from '@recomart/config';
+import { dateRange, isSourceName, parseLogicalDate, partitionDateOf, SOURCES, type SourceName } from '@recomart/jobs';
 import { catchUp } from './catch-up.js';
 import { enqueuePartitions, type EnqueueSummary, type PartitionRequest } from './enqueue-partitions.js';
+import { reportFailedForGood } from './failed-partitions.js';
 import { createProgressBar } from './progress-bar.js';
 import { openProducer, type ProducerContext } from './producer-context.js';
+import { printScheduleStatus } from './schedule-status.js';
 import { startTickWorker } from './scheduler-runtime.js';
-import { upsertSchedulers } from './scheduler-setup.js';
+import { repairSchedulers } from './scheduler-watch.js';
+import { checkSchedules, upsertSchedulers } from './scheduler-setup.js';
 import { readStatus } from './status.js';
 import { waitForJobs } from './wait-for-jobs.js';
-import { logicalDateForTick } from '@recomart/jobs';
 
 function sourceFlag(raw: string | undefined, allowAll: boolean): SourceName[] {
   if (raw === undefined) throw new UsageError(`--source is required (${SOURCES.join(', ')}${allowAll ? ', all' : ''})`);
@@ -26,14 +29,15 @@ function dateFlag(flag: string, raw: string | undefined): string {
   }
 }
 
-/** Refuses a date after today (in SCHEDULE_TZ): no data exists for a day that has not begun. */
+/** Refuses a date after today (a calendar day in PARTITION_TZ): no data exists for a day that has not begun. */
 function notInFuture(flag: string, date: string, timeZone: string, now = Date.now()): void {
-  const today = dateInZone(now, timeZone);
-  if (date > today) throw new UsageError(`--${flag} ${date} is in the future (today is ${today} in ${timeZone})`);
+  const today = partitionDateOf(now, timeZone);
+  if (date > today) throw new UsageError(`--${flag} ${date} is in the future (today is ${today} in ${timeZone}, PARTITION_TZ)`);
 }
 
-async function withProducer(io: CommandIo, fn: (ctx: ProducerContext) => Promise<number>): Promise<number> {
-  const ctx = await openProducer(io.env);
+/** Opens the producer with an already loaded config: commands check their arguments against it before connecting to Redis. */
+async function withProducer(io: CommandIo, config: Config, fn: (ctx: ProducerContext) => Promise<number>): Promise<number> {
+  const ctx = await openProducer(io.env, 'producer', config);
   try {
     return await fn(ctx);
   } finally {
@@ -44,8 +48,9 @@ async function withProducer(io: CommandIo, fn: (ctx: ProducerContext) => Promise
 function printSummary(io: CommandIo, summary: EnqueueSummary, dryRun: boolean): void {
   const verb = dryRun ? 'would enqueue' : 'enqueued';
   io.stderr.write(
-    `${verb} ${summary.added.length - summary.requeued.length} new${summary.requeued.length > 0 ? ` · ${summary.requeued.length} again (finished earlier, not in the lake)` : ''} · ${summary.alreadyQueued.length} already queued · ${summary.inLake.length} already in the lake (skipped${dryRun ? '' : '; --reprocess to ingest again'}) · ${summary.requested} requested\n`,
+    `${verb} ${summary.added.length - summary.requeued.length} new${summary.requeued.length > 0 ? ` · ${summary.requeued.length} again (completed earlier, not in the lake)` : ''} · ${summary.alreadyQueued.length} already queued · ${summary.inLake.length} already in the lake (skipped${dryRun ? '' : '; --reprocess to ingest again'}) · ${summary.requested} requested\n`,
   );
+  for (const f of summary.failedForGood) io.stderr.write(`left ${f.jobId}: it failed for good (${f.reason}); retry it on the board, or enqueue --reprocess\n`);
 }
 
 async function waitAndReport(io: CommandIo, ctx: ProducerContext, summary: EnqueueSummary, json: boolean): Promise<number> {
@@ -82,8 +87,9 @@ Options:
     const f = parseFlags('enqueue', argv, { source: { type: 'string' }, date: { type: 'string' }, reprocess: { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' } });
     const [source] = sourceFlag(stringFlag(f, 'source'), false) as [SourceName];
     const date = dateFlag('date', stringFlag(f, 'date'));
-    return withProducer(io, async (ctx) => {
-      notInFuture('date', date, ctx.config.schedule.tz);
+    const config = loadConfig(io.env);
+    notInFuture('date', date, config.schedule.partitionTz);
+    return withProducer(io, config, async (ctx) => {
       const summary = await enqueuePartitions(ctx.queues, ctx.lake, [{ source, date }], { trigger: 'manual', requestedBy: 'cli', reprocess: boolFlag(f, 'reprocess') });
       if (boolFlag(f, 'json') && !boolFlag(f, 'wait')) printJson(io, summary);
       printSummary(io, summary, false);
@@ -123,14 +129,16 @@ Options:
     const sources = sourceFlag(stringFlag(f, 'source'), true);
     const from = dateFlag('from', stringFlag(f, 'from'));
     const to = dateFlag('to', stringFlag(f, 'to'));
-    return withProducer(io, async (ctx) => {
-      notInFuture('to', to, ctx.config.schedule.tz);
-      let dates: string[];
-      try {
-        dates = dateRange(from, to, ctx.config.schedule.backfillMaxDays);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+    // Every argument is checked before connecting: bad usage exits 2 even with Redis down.
+    const config = loadConfig(io.env);
+    notInFuture('to', to, config.schedule.partitionTz);
+    let dates: string[];
+    try {
+      dates = dateRange(from, to, config.schedule.backfillMaxDays);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    return withProducer(io, config, async (ctx) => {
       const partitions: PartitionRequest[] = sources.flatMap((source) => dates.map((date) => ({ source, date })));
       const dryRun = boolFlag(f, 'dry-run');
       const summary = await enqueuePartitions(ctx.queues, ctx.lake, partitions, { trigger: 'backfill', requestedBy: 'cli', reprocess: boolFlag(f, 'reprocess'), dryRun });
@@ -145,36 +153,51 @@ Options:
 export const scheduleCommand: Command = {
   name: 'schedule',
   summary: 'create or update the daily job schedulers (idempotent); --catch-up enqueues missing days',
-  help: `Usage: recomart schedule [--catch-up] [--serve] [--json]
+  help: `Usage: recomart schedule [--catch-up] [--serve] [--replace] [--json]
 
 Creates or updates one BullMQ job scheduler per source (cron from
-SCHEDULE_CRON_<SOURCE> in SCHEDULE_TZ). Safe to run from many processes at once.
+SCHEDULE_CRON_<SOURCE> in SCHEDULE_TZ) and stores the schedule settings (crons,
+SCHEDULE_TZ, PARTITION_TZ, CATCH_UP_DAYS) next to them. Safe to run from many
+processes at once. Repairs a scheduler whose next time is in the past with no
+tick pending. Refused (exit 2) when a cron does not fire every day in its zone,
+or when the settings differ from the stored ones (unless --replace).
 
 Options:
-  --catch-up   also enqueue every partition of the last CATCH_UP_DAYS days that has no committed version
-  --serve      keep running as the scheduler process: turn each tick into the ingest job
-               for the tick's logical date, then catch up (what "recomart start" and compose run)
+  --catch-up   also enqueue every partition of the last CATCH_UP_DAYS days (back from
+               today in PARTITION_TZ) that has no committed version
+  --serve      keep running as the scheduler process: turn each tick into the ingest jobs
+               for the tick's logical date, catch up at start-up, at every tick and every
+               SCHEDULE_WATCH_INTERVAL_MS, and repair a scheduler stuck in the past
+               (implies --catch-up; what "recomart start" and compose run)
+  --replace    replace stored schedule settings that differ from this environment's
   --json       machine-readable output on stdout`,
   async run(argv, io) {
-    const f = parseFlags('schedule', argv, { 'catch-up': { type: 'boolean' }, serve: { type: 'boolean' }, json: { type: 'boolean' } });
-    return withProducer(io, async (ctx) => {
-      const schedulers = await upsertSchedulers(ctx.tickQueue, ctx.connection, ctx.config);
+    const f = parseFlags('schedule', argv, { 'catch-up': { type: 'boolean' }, serve: { type: 'boolean' }, replace: { type: 'boolean' }, json: { type: 'boolean' } });
+    const config = loadConfig(io.env);
+    checkSchedules(config);
+    const serve = boolFlag(f, 'serve');
+    return withProducer(io, config, async (ctx) => {
+      const outcome = await upsertSchedulers(ctx.tickQueue, ctx.connection, ctx.config, { replace: boolFlag(f, 'replace'), logger: ctx.logger });
+      // An unchanged scheduler left with a next time in the past (no tick pending) is repaired too.
+      const repaired = await repairSchedulers(ctx.tickQueue, Date.now(), ctx.logger);
       let caughtUp: EnqueueSummary | undefined;
-      if (boolFlag(f, 'catch-up')) {
-        const now = Date.now();
-        const latest = Object.fromEntries(SOURCES.map((s) => [s, logicalDateForTick(s, now, ctx.config.schedule.tz)]));
-        caughtUp = await catchUp(ctx.queues, ctx.lake, SOURCES, latest, ctx.config.schedule.catchUpDays);
+      if (boolFlag(f, 'catch-up') || serve) {
+        caughtUp = await catchUp(ctx.queues, ctx.lake, SOURCES, Date.now(), outcome.settings.partitionTz, outcome.settings.catchUpDays);
+        await reportFailedForGood(caughtUp.failedForGood, ctx.audit, ctx.logger);
       }
-      if (boolFlag(f, 'json')) printJson(io, { schedulers, caughtUp });
+      if (boolFlag(f, 'json')) printJson(io, { ...outcome, repaired, caughtUp });
       else {
-        for (const s of schedulers) {
+        if (outcome.replaced.length > 0) io.stdout.write(`replaced the stored schedule settings: ${outcome.replaced.join('; ')}\n`);
+        for (const s of outcome.schedulers) {
           io.stdout.write(`${s.id}: "${s.pattern}" ${s.tz} · next ${s.next ? new Date(s.next).toISOString() : '-'}${s.changed ? ' (updated)' : ''}\n`);
         }
+        for (const id of outcome.overdueKept) io.stdout.write(`kept overdue tick ${id}\n`);
+        for (const id of repaired) io.stdout.write(`repaired ${id}: its next time was in the past\n`);
         if (caughtUp) printSummary(io, caughtUp, false);
       }
-      if (!boolFlag(f, 'serve')) return 0;
+      if (!serve) return 0;
       const ticks = startTickWorker(ctx);
-      ctx.logger.info({ event: 'scheduler-ready', schedulers: schedulers.map((s) => s.id) }, 'scheduler running');
+      ctx.logger.info({ event: 'scheduler-ready', schedulers: outcome.schedulers.map((s) => s.id) }, 'scheduler running');
       await untilAborted(io.signal);
       await ticks.close();
       return 0;
@@ -187,11 +210,13 @@ export const statusCommand: Command = {
   summary: 'queue counts, schedulers, newest partition per source',
   help: `Usage: recomart status [--json]
 
-Per queue: waiting, active, delayed, failed, completed (and paused). The job
-schedulers with their next run. The newest committed partition per source.`,
+Per queue: waiting, active, delayed, failed, completed (and paused). The stored
+schedule settings; each job scheduler with its next fire time, flagged when it
+is in the past; partitions whose job failed for good (left for an operator).
+The newest committed partition per source.`,
   async run(argv, io) {
     const f = parseFlags('status', argv, { json: { type: 'boolean' } });
-    return withProducer(io, async (ctx) => {
+    return withProducer(io, loadConfig(io.env), async (ctx) => {
       const status = await readStatus(ctx);
       if (boolFlag(f, 'json')) {
         printJson(io, status);
@@ -203,8 +228,7 @@ schedulers with their next run. The newest committed partition per source.`,
           `${q.queue.padEnd(20)} waiting ${c.waiting ?? 0} · active ${c.active ?? 0} · delayed ${c.delayed ?? 0} · failed ${c.failed ?? 0} · completed ${c.completed ?? 0}${q.paused ? ' · PAUSED' : ''}\n`,
         );
       }
-      for (const s of status.schedulers) io.stdout.write(`scheduler ${s.id}: "${s.pattern}" ${s.tz} · next ${s.next ?? '-'}\n`);
-      if (status.schedulers.length === 0) io.stdout.write('no schedulers (run "recomart schedule")\n');
+      printScheduleStatus(io, status.schedule);
       for (const p of status.partitions) io.stdout.write(`lake ${p.source}: newest ${p.newestDate ?? '-'} (version ${p.newestVersion ?? '-'}), ${p.partitions} partition(s)\n`);
       return 0;
     });

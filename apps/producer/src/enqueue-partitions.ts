@@ -1,6 +1,6 @@
 import { ingestJobId, type IngestPayload, type SourceName, type Trigger } from '@recomart/jobs';
 import type { Lake } from '@recomart/lake';
-import type { IngestQueue } from '@recomart/queue';
+import type { FailedPartition, IngestQueue } from '@recomart/queue';
 import { randomBytes } from 'node:crypto';
 
 /** One partition to ingest. */
@@ -27,10 +27,16 @@ export interface EnqueueSummary {
   /** Partitions whose job is already waiting, active or delayed. */
   alreadyQueued: string[];
   /**
-   * Partitions missing from the lake whose earlier job had finished (completed,
-   * or failed for good): that job is replaced by a fresh one. Also in `added`.
+   * Partitions missing from the lake whose earlier job had completed (the lake
+   * lost it, or it was swept): that job is replaced by a fresh one. Also in `added`.
    */
   requeued: string[];
+  /**
+   * Partitions whose job failed for good: left as they are, with their reason,
+   * for an operator to retry (board) or enqueue with `--reprocess`. Never re-run by
+   * a schedule, catch-up or a plain enqueue.
+   */
+  failedForGood: FailedPartition[];
   /** Partitions the lake already has (skipped unless reprocess). */
   inLake: PartitionRequest[];
 }
@@ -46,7 +52,7 @@ export async function enqueuePartitions(
   partitions: readonly PartitionRequest[],
   options: EnqueueOptions,
 ): Promise<EnqueueSummary> {
-  const summary: EnqueueSummary = { requested: partitions.length, added: [], alreadyQueued: [], requeued: [], inLake: [] };
+  const summary: EnqueueSummary = { requested: partitions.length, added: [], alreadyQueued: [], requeued: [], failedForGood: [], inLake: [] };
   const chunkSize = options.chunkSize ?? 500;
   const bySource = new Map<SourceName, string[]>();
   for (const p of partitions) {
@@ -74,8 +80,12 @@ export async function enqueuePartitions(
         const state = states[k];
         const date = chunk[k] as string;
         if (state === 'unknown') fresh.push({ id, date });
-        else if (state === 'completed' || state === 'failed') {
-          // Finished, yet the partition is not in the lake: run it again.
+        else if (state === 'failed') {
+          // Failed for good: an operator's decision. Keep the job and its reason.
+          const job = await queue.getJob(id);
+          summary.failedForGood.push({ source, date, jobId: id, reason: job?.failedReason ?? 'unknown', failedAt: job?.finishedOn ? new Date(job.finishedOn).toISOString() : undefined });
+        } else if (state === 'completed') {
+          // Completed, yet the partition is not in the lake: run it again.
           if (!options.dryRun) await queue.remove(id);
           summary.requeued.push(id);
           fresh.push({ id, date });

@@ -2,7 +2,7 @@ import { loadConfig, type Config } from '@recomart/config';
 import { SCHEDULE_QUEUE, SOURCES, type SourceName } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
 import { createLogger, type Logger } from '@recomart/logging';
-import { closeAll, connectOrExplain, createIngestQueues, createProducerConnection, type IngestQueue } from '@recomart/queue';
+import { AuditEmitter, closeAll, connectOrExplain, createIngestQueues, createProducerConnection, tickRepeatStrategy, type IngestQueue } from '@recomart/queue';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TickData } from './scheduler-setup.js';
@@ -15,6 +15,8 @@ export interface ProducerContext {
   queues: Map<SourceName, IngestQueue>;
   tickQueue: Queue<TickData>;
   lake: Lake;
+  /** The central audit stream (failed-for-good reports). */
+  audit: AuditEmitter;
   close(): Promise<void>;
 }
 
@@ -22,8 +24,8 @@ export interface ProducerContext {
  * Loads config, connects to Redis failing fast with the exact instruction when
  * it is not there, and opens the queues and the lake.
  */
-export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer'): Promise<ProducerContext> {
-  const config = loadConfig(env);
+export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer', loaded?: Config): Promise<ProducerContext> {
+  const config = loaded ?? loadConfig(env);
   const logger = createLogger({ app, level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
   const connection = createProducerConnection(config.redisUrl, `recomart-${app}`);
   connection.on('error', () => undefined); // reported by connectOrExplain / the failing command
@@ -33,6 +35,8 @@ export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer'): Pr
     connection,
     prefix: config.queuePrefix,
     defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+    // Next fire times of the schedulers created here: the guarded computation, as in the scheduler process.
+    settings: { repeatStrategy: tickRepeatStrategy },
   });
   tickQueue.on('error', () => undefined); // connection errors are reported by the failing command
   const lake = openLake({ dataDir: config.dataDir });
@@ -43,6 +47,7 @@ export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer'): Pr
     queues,
     tickQueue,
     lake,
+    audit: new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen),
     async close() {
       await closeAll([...queues.values(), tickQueue]);
       connection.disconnect();

@@ -1,13 +1,14 @@
 import { queueName, SOURCES } from '@recomart/jobs';
 import type { ProducerContext } from './producer-context.js';
+import { readScheduleStatus, type ScheduleStatus } from './schedule-status.js';
 
 export interface StatusReport {
   queues: Array<{ queue: string; source: string; paused: boolean; counts: Record<string, number> }>;
-  schedulers: Array<{ id: string; pattern: string | undefined; tz: string | undefined; next: string | undefined }>;
+  schedule: ScheduleStatus;
   partitions: Array<{ source: string; partitions: number; newestDate: string | undefined; newestVersion: number | undefined }>;
 }
 
-/** Queue counts, schedulers and the newest committed partition per source. */
+/** Queue counts, the schedule (settings, next fire times, failed-for-good partitions) and the newest committed partition per source. */
 export async function readStatus(ctx: ProducerContext): Promise<StatusReport> {
   const queues = await Promise.all(
     SOURCES.map(async (source) => {
@@ -17,12 +18,7 @@ export async function readStatus(ctx: ProducerContext): Promise<StatusReport> {
       return { queue: queueName(source), source, paused, counts };
     }),
   );
-  const schedulers = (await ctx.tickQueue.getJobSchedulers()).map((s) => ({
-    id: s.key,
-    pattern: s.pattern,
-    tz: s.tz,
-    next: s.next ? new Date(s.next).toISOString() : undefined,
-  }));
+  const schedule = await readScheduleStatus(ctx);
   const partitions = await Promise.all(
     SOURCES.map(async (source) => {
       const dates = await ctx.lake.listPartitions(source);
@@ -31,5 +27,5 @@ export async function readStatus(ctx: ProducerContext): Promise<StatusReport> {
       return { source, partitions: dates.length, newestDate, newestVersion };
     }),
   );
-  return { queues, schedulers, partitions };
+  return { queues, schedule, partitions };
 }

@@ -6,6 +6,7 @@ import { backfillCommand, enqueueCommand, enqueuePartitions } from '@recomart/pr
 import { queueName, type SourceName } from '@recomart/jobs';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { captureIo } from '../../../test/helpers/capture-io.js';
+import { restoreClock, shiftClock } from '../../../test/helpers/shifted-clock.js';
 import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
 
 describe('backfill and enqueue', () => {
@@ -58,7 +59,7 @@ describe('backfill and enqueue', () => {
     expect(summary.added[0]).toMatch(/^clickstream__2025-03-02__r[a-z0-9]+$/);
   });
 
-  it('a partition whose earlier job finished but which is not in the lake is enqueued again', async () => {
+  it('a partition whose earlier job failed for good is left with its reason, not enqueued again, until --reprocess', async () => {
     const t2 = makeTestEnv('requeue');
     const conn = new Redis(t2.config.redisUrl, { maxRetriesPerRequest: null });
     const qs = createIngestQueues(conn, t2.config);
@@ -74,11 +75,18 @@ describe('backfill and enqueue', () => {
       await worker.close();
       expect(await q.getJobState('products__2025-05-01')).toBe('failed');
       const lake = openLake({ dataDir: t2.dataDir });
-      const summary = await enqueuePartitions(qs, lake, [{ source: 'products', date: '2025-05-01' }], { trigger: 'catch-up' });
-      expect(summary.requeued).toEqual(['products__2025-05-01']);
-      expect(summary.added).toEqual(['products__2025-05-01']);
-      expect(await q.getJobState('products__2025-05-01')).toBe('waiting');
-      expect((await q.getJob('products__2025-05-01'))?.data.trigger).toBe('catch-up');
+      for (const trigger of ['catch-up', 'schedule', 'manual', 'backfill'] as const) {
+        const summary = await enqueuePartitions(qs, lake, [{ source: 'products', date: '2025-05-01' }], { trigger });
+        expect(summary.added).toEqual([]);
+        expect(summary.failedForGood).toMatchObject([{ jobId: 'products__2025-05-01', reason: 'no files for 2025-05-01 yet' }]);
+      }
+      const job = await q.getJob('products__2025-05-01');
+      expect([await job?.getState(), job?.failedReason, job?.data.trigger]).toEqual(['failed', 'no files for 2025-05-01 yet', 'schedule']);
+      const io = captureIo(t2.env);
+      expect(await enqueueCommand.run(['--source', 'products', '--date', '2025-05-01'], io)).toBe(0);
+      expect(io.err()).toContain('left products__2025-05-01: it failed for good (no files for 2025-05-01 yet); retry it on the board, or enqueue --reprocess');
+      const reprocessed = await enqueuePartitions(qs, lake, [{ source: 'products', date: '2025-05-01' }], { trigger: 'manual', reprocess: true });
+      expect(reprocessed.added).toHaveLength(1);
     } finally {
       await worker.close();
       await Promise.all([...qs.values()].map((x) => x.close()));
@@ -103,7 +111,25 @@ describe('backfill and enqueue', () => {
       'the range 2025-01-01..2025-12-31 has 365 days, more than the limit of 100 (BACKFILL_MAX_DAYS)',
     );
     await expect(enqueueCommand.run(['--source', 'products'], io)).rejects.toThrow('--date is required (YYYY-MM-DD)');
-    await expect(enqueueCommand.run(['--source', 'products', '--date', '2099-01-01'], io)).rejects.toThrow(/^--date 2099-01-01 is in the future \(today is \d{4}-\d{2}-\d{2} in UTC\)$/);
+    await expect(enqueueCommand.run(['--source', 'products', '--date', '2099-01-01'], io)).rejects.toThrow(/^--date 2099-01-01 is in the future \(today is \d{4}-\d{2}-\d{2} in UTC, PARTITION_TZ\)$/);
+    await expect(enqueueCommand.run(['--source', 'products', '--date', '1969-12-31'], io)).rejects.toThrow('--date must be from 1970-01-01 to 9999-12-31, got "1969-12-31"');
     await expect(backfillCommand.run(['--source', 'all', '--from', '2025-01-01', '--to', '2034-02-01'], io)).rejects.toThrow(/^--to 2034-02-01 is in the future/);
+  });
+
+  it('checks every argument before connecting: with Redis unreachable, a bad range is still bad usage', async () => {
+    const io = captureIo({ ...t.env, REDIS_URL: 'redis://127.0.0.1:1' });
+    await expect(backfillCommand.run(['--source', 'products', '--from', '2026-11-10', '--to', '2026-11-01'], io)).rejects.toThrow('--from 2026-11-10 is after --to 2026-11-01');
+    await expect(enqueueCommand.run(['--source', 'products', '--date', '2099-01-01'], io)).rejects.toThrow(/^--date 2099-01-01 is in the future/);
+  });
+
+  it('the future-date check uses the partition day (PARTITION_TZ), not the schedule\'s zone', async () => {
+    // 12:00Z on 12-02 is already 02:00 on 12-03 in Kiritimati (UTC+14): 12-03 is not a day the lake can have yet.
+    shiftClock(Date.parse('2026-12-02T12:00:00Z'));
+    try {
+      const io = captureIo({ ...t.env, REDIS_URL: 'redis://127.0.0.1:1', SCHEDULE_TZ: 'Pacific/Kiritimati' });
+      await expect(enqueueCommand.run(['--source', 'clickstream', '--date', '2026-12-03'], io)).rejects.toThrow('--date 2026-12-03 is in the future (today is 2026-12-02 in UTC, PARTITION_TZ)');
+    } finally {
+      restoreClock();
+    }
   });
 });

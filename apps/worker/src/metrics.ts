@@ -19,7 +19,25 @@ export class WorkerMetrics implements ProcessorMetrics {
   private readonly rows = new Counter({ name: 'recomart_ingested_rows_total', help: 'Records committed to the lake', labelNames: ['source'], registers: [this.registry] });
   private readonly rejected = new Counter({ name: 'recomart_rejected_rows_total', help: 'Rows quarantined as rejected', labelNames: ['source'], registers: [this.registry] });
 
-  constructor(readCounts?: QueueCountsReader) {
+  /**
+   * @param readCounts queue counts by state, read at each scrape
+   * @param readFailedForGood partitions whose job failed for good and that the lake does not have (`listFailedForGood`), read at each scrape
+   */
+  constructor(readCounts?: QueueCountsReader, readFailedForGood?: () => Promise<ReadonlyArray<{ source: string }>>) {
+    if (readFailedForGood) {
+      new Gauge({
+        name: 'recomart_partitions_failed_for_good',
+        help: 'Partitions whose ingest job failed for good and that the lake does not have: waiting for an operator (retry, or enqueue --reprocess)',
+        labelNames: ['source'],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          const bySource = new Map<string, number>();
+          for (const { source } of await readFailedForGood()) bySource.set(source, (bySource.get(source) ?? 0) + 1);
+          for (const [source, n] of bySource) this.set({ source }, n);
+        },
+      });
+    }
     if (readCounts) {
       new Gauge({
         name: 'recomart_queue_jobs',

@@ -4,6 +4,7 @@ import { openLake, type Lake } from '@recomart/lake';
 import { workerIdentity, type Logger } from '@recomart/logging';
 import {
   AuditEmitter,
+  checkPartitionZone,
   connectOrExplain,
   createIngestQueue,
   createProducerConnection,
@@ -13,6 +14,7 @@ import {
   RedisRequestBudget,
   requestBudgetKey,
   INGEST_BACKOFF,
+  listFailedForGood,
   type IngestJobResult,
   type IngestQueue,
 } from '@recomart/queue';
@@ -58,6 +60,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   try {
     await connectOrExplain(probe, config.redisUrl);
     await guardRedis(probe, (m) => logger.warn({ event: 'redis-guard' }, m));
+    // One partition day for every process: the zone the schedule stored.
+    await checkPartitionZone(probe, config);
   } finally {
     probe.disconnect();
   }
@@ -73,13 +77,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
   const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
-  const metrics = new WorkerMetrics(async () =>
-    Promise.all(
-      [...queues].map(async ([source, q]) => ({
-        source,
-        counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
-      })),
-    ),
+  const metrics = new WorkerMetrics(
+    async () =>
+      Promise.all(
+        [...queues].map(async ([source, q]) => ({
+          source,
+          counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+        })),
+      ),
+    () => listFailedForGood(queues, lake),
   );
   const budgets =
     config.products.rateLimitPerSecond > 0

@@ -156,6 +156,8 @@ describe('worker: queue → source → lake', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/recomart_jobs_total\{source="clickstream",outcome="committed"\} 1/);
     expect(metrics).toMatch(/recomart_queue_jobs\{source="products",state="failed"\} 1/);
+    // Failed for good and not in the lake: waiting for an operator.
+    expect(metrics).toMatch(/recomart_partitions_failed_for_good\{source="products"\} 1/);
     expect(metrics).toContain('recomart_ingested_bytes_total');
   });
 });

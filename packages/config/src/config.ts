@@ -78,6 +78,9 @@ export interface Config {
   readonly schedule: {
     readonly cron: { readonly clickstream: string; readonly products: string };
     readonly tz: string;
+    /** PARTITION_TZ: the zone whose calendar days are the partitions' dates. */
+    readonly partitionTz: string;
+    readonly watchIntervalMs: number;
     readonly catchUpDays: number;
     readonly backfillMaxDays: number;
   };
@@ -213,6 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedule: {
       cron: { clickstream: x.SCHEDULE_CRON_CLICKSTREAM, products: x.SCHEDULE_CRON_PRODUCTS },
       tz: x.SCHEDULE_TZ,
+      partitionTz: x.PARTITION_TZ,
+      watchIntervalMs: x.SCHEDULE_WATCH_INTERVAL_MS,
       catchUpDays: x.CATCH_UP_DAYS,
       backfillMaxDays: x.BACKFILL_MAX_DAYS,
     },

@@ -190,7 +190,17 @@ export const variables = {
 
   SCHEDULE_CRON_CLICKSTREAM: cron({ name: 'SCHEDULE_CRON_CLICKSTREAM', defaultValue: '0 2 * * *', doc: 'Clickstream schedule; each tick ingests the previous day.' }),
   SCHEDULE_CRON_PRODUCTS: cron({ name: 'SCHEDULE_CRON_PRODUCTS', defaultValue: '0 3 * * *', doc: 'Product snapshot schedule; each tick ingests the same day.' }),
-  SCHEDULE_TZ: timeZone({ name: 'SCHEDULE_TZ', defaultValue: 'UTC', doc: 'Time zone of the schedules and of the logical dates they compute.' }),
+  SCHEDULE_TZ: timeZone({ name: 'SCHEDULE_TZ', defaultValue: 'UTC', doc: 'Time zone the schedules fire in (when ticks happen, not which day they ingest).' }),
+  PARTITION_TZ: timeZone({
+    name: 'PARTITION_TZ',
+    defaultValue: 'UTC',
+    doc: 'The day of a partition: a calendar day in this zone, for ticks, catch-up, the future-date check and the clickstream row window. Stored with the schedules; recorded in clickstream manifests.',
+  }),
+  SCHEDULE_WATCH_INTERVAL_MS: integer(
+    { name: 'SCHEDULE_WATCH_INTERVAL_MS', defaultValue: '60000', doc: 'How often the scheduler process (`schedule --serve`) looks for a scheduler whose next tick is in the past, repairs it and catches up.' },
+    100,
+    HOUR,
+  ),
   CATCH_UP_DAYS: integer({ name: 'CATCH_UP_DAYS', defaultValue: '7', doc: 'Catch-up looks this many days back for partitions with no committed version.' }, 0, 3660),
   BACKFILL_MAX_DAYS: integer({ name: 'BACKFILL_MAX_DAYS', defaultValue: '3660', doc: 'Longest range one backfill accepts.' }, 1, 100_000),
 

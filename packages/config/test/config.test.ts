@@ -96,6 +96,8 @@ describe('loadConfig', () => {
     ["SCHEDULE_CRON_CLICKSTREAM", "daily", 'SCHEDULE_CRON_CLICKSTREAM must be a cron expression of 5 or 6 fields, got "daily"'],
     ["SCHEDULE_CRON_PRODUCTS", "* *", 'SCHEDULE_CRON_PRODUCTS must be a cron expression of 5 or 6 fields, got "* *"'],
     ["SCHEDULE_TZ", "Mars/Olympus", 'SCHEDULE_TZ must be an IANA time zone such as UTC or Europe/Berlin, got "Mars/Olympus"'],
+    ["PARTITION_TZ", "Europe/Atlantis", 'PARTITION_TZ must be an IANA time zone such as UTC or Europe/Berlin, got "Europe/Atlantis"'],
+    ["SCHEDULE_WATCH_INTERVAL_MS", "5", 'SCHEDULE_WATCH_INTERVAL_MS must be an integer from 100 to 3600000, got "5"'],
     ["CATCH_UP_DAYS", "-1", 'CATCH_UP_DAYS must be an integer from 0 to 3660, got "-1"'],
     ["BACKFILL_MAX_DAYS", "0", 'BACKFILL_MAX_DAYS must be an integer from 1 to 100000, got "0"'],
     ["AUDIT_STREAM_MAXLEN", "10", 'AUDIT_STREAM_MAXLEN must be an integer >= 1000, got "10"'],

@@ -12,6 +12,8 @@ export const AUDIT_EVENT_TYPES = [
   'stalled',
   'completed',
   'operator-action',
+  /** A schedule or catch-up found a partition whose job failed for good and left it for an operator. */
+  'failed-for-good',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

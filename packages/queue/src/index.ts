@@ -17,3 +17,16 @@ export {
 } from './queues.js';
 export { AuditEmitter, auditStreamKey, AUDIT_STREAM_FIELD, type AuditEventInput } from './audit-stream.js';
 export { RedisRequestBudget, requestBudgetKey, type RequestBudget } from './rate-budget.js';
+export { nextFireTime, dailyScheduleProblem, tickRepeatStrategy, NoFireTimeError, MAX_TICK_GAP_MS } from './fire-times.js';
+export {
+  readScheduleSettings,
+  requireScheduleSettings,
+  writeScheduleSettings,
+  settingsFromConfig,
+  settingsDifferences,
+  scheduleSettingsKey,
+  checkPartitionZone,
+  ScheduleSettingsMissingError,
+  type ScheduleSettings,
+} from './schedule-settings.js';
+export { listFailedForGood, type FailedPartition, type PartitionLister } from './failed-partitions.js';

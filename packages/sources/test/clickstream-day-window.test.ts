@@ -98,3 +98,19 @@ describe('DayWindow.contains', () => {
     expect(w.fast(bytes(String(START - 60_000)))).toBe(START - 60_000);
   });
 });
+
+describe('DayWindow in PARTITION_TZ', () => {
+  it('is the Tokyo calendar day when the partition zone is Asia/Tokyo, and the UTC day by default', () => {
+    const tokyo = new DayWindow(DAY, 0, 'Asia/Tokyo');
+    // The Tokyo day begins 9 hours before the UTC one.
+    expect(tokyo.start).toBe(START - 9 * 3_600_000);
+    expect(tokyo.contains(START - 9 * 3_600_000)).toBe(true);
+    expect(tokyo.contains(START + 15 * 3_600_000)).toBe(false);
+    expect(new DayWindow(DAY, 0).contains(START + 15 * 3_600_000)).toBe(true);
+    // An ISO timestamp late on the UTC date is the next Tokyo day: the fast path must not accept it.
+    const lateUtc = `${DAY}T20:00:00.000Z`;
+    expect(tokyo.fast(bytes(lateUtc))).toBeNaN();
+    expect(tokyo.contains(tokyo.parse(lateUtc))).toBe(false);
+    expect(new DayWindow(DAY, 0).fast(bytes(lateUtc))).toBe(START + 20 * 3_600_000);
+  });
+});

@@ -50,7 +50,7 @@ export const clickstreamSource: Source = async (ctx: SourceContext): Promise<Sou
   const date = parseLogicalDate(ctx.date, 'date');
   const cfg = ctx.config.clickstream;
   const found = await arrival(ctx, date);
-  const window = new DayWindow(date, cfg.timestampToleranceMs);
+  const window = new DayWindow(date, cfg.timestampToleranceMs, ctx.config.schedule.partitionTz);
   const validator = new RowValidator(window);
   let bytes = 0;
   const session: WriteSession = await ctx.lake.begin({ source: ctx.source, date, runId: ctx.runId, jobId: ctx.jobId, attempt: ctx.attempt });
@@ -95,7 +95,7 @@ export const clickstreamSource: Source = async (ctx: SourceContext): Promise<Sou
     throw countMismatch(`clickstream ${date}`, countsProblem);
   }
   const validation = {
-    contract: { columns: CONTRACT_HEADER, eventTypes: EVENT_TYPES.join(','), timestamps: 'ISO-8601 with a zone, or epoch milliseconds', day: date, toleranceMs: cfg.timestampToleranceMs },
+    contract: { columns: CONTRACT_HEADER, eventTypes: EVENT_TYPES.join(','), timestamps: 'ISO-8601 with a zone, or epoch milliseconds', day: date, dayTimeZone: window.timeZone, dayStart: new Date(window.start).toISOString(), dayEnd: new Date(window.end).toISOString(), toleranceMs: cfg.timestampToleranceMs },
     maxRejectRatio: cfg.maxRejectRatio,
     ...summary,
     files: reports,

@@ -1,6 +1,7 @@
-import { dateStartMs } from '@recomart/jobs';
+import { partitionDay } from '@recomart/jobs';
 
 const DAY_MS = 86_400_000;
+
 const CYCLE_DAYS = 146_097;
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/;
 const EPOCH_MS_RE = /^\d{1,16}$/;
@@ -22,13 +23,16 @@ function daysInMonth(year: number, month: number): number {
 
 /**
  * The instants a partition day accepts: `[midnight - tolerance, next midnight + tolerance)`
- * in UTC, and the two ways of reading a timestamp: a fast check on raw bytes for
- * the common shapes (`YYYY-MM-DDTHH:MM:SS[.sss]Z` on the day itself, 13-digit epoch
- * milliseconds) and a strict full parser for everything else.
+ * in the partition zone (PARTITION_TZ, default UTC: `partitionDay` in @recomart/jobs),
+ * and the two ways of reading a timestamp: a fast check on raw bytes for the common
+ * shapes (`YYYY-MM-DDTHH:MM:SS[.sss]Z` on the day itself when the zone is UTC,
+ * 13-digit epoch milliseconds) and a strict full parser for everything else.
  */
 export class DayWindow {
-  /** Midnight UTC of the day, epoch ms. */
+  /** First instant of the day in the partition zone (midnight, or the end of a skipped midnight), epoch ms. */
   readonly start: number;
+  /** First instant of the next day, epoch ms. */
+  readonly end: number;
   /** First instant accepted (start - tolerance). */
   readonly min: number;
   /** First instant no longer accepted (next midnight + tolerance). */
@@ -36,13 +40,20 @@ export class DayWindow {
   /** `YYYY-MM-DDT` of the day, as bytes. */
   private readonly prefix: Uint8Array;
 
+  /** Whether a `…Z` timestamp on the day's UTC date is inside the day (only when the zone is UTC). */
+  private readonly utcDay: boolean;
+
   constructor(
     readonly date: string,
     readonly toleranceMs: number,
+    readonly timeZone = 'UTC',
   ) {
-    this.start = dateStartMs(date);
+    const day = partitionDay(date, timeZone);
+    this.start = day.start;
+    this.end = day.end;
     this.min = this.start - toleranceMs;
-    this.max = this.start + DAY_MS + toleranceMs;
+    this.max = day.end + toleranceMs;
+    this.utcDay = day.start === Date.parse(`${date}T00:00:00Z`) && day.end - day.start === DAY_MS;
     this.prefix = Buffer.from(`${date}T`, 'latin1');
   }
 
@@ -52,7 +63,7 @@ export class DayWindow {
    */
   fast(b: Uint8Array): number {
     const n = b.length;
-    if (n === 24 || n === 20) {
+    if ((n === 24 || n === 20) && this.utcDay) {
       const p = this.prefix;
       for (let i = 0; i < 11; i++) if (b[i] !== p[i]) return NaN;
       if (b[13] !== COLON || b[16] !== COLON || b[n - 1] !== ZULU) return NaN;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { redactUrlSecrets } from '@recomart/logging';
 import { variables, type VariableName } from './schema.js';
 
 import type { Variable } from './variables.js';
@@ -113,10 +114,11 @@ function secretsOf(raw: string | undefined): string[] {
   const out = [raw];
   try {
     const u = new URL(raw);
-    if (u.password) out.push(u.password, decodeURIComponent(u.password));
+    if (u.password) out.push(u.password);
     if (u.username && u.password) out.push(u.username + ':' + u.password);
+    if (u.password) out.push(decodeURIComponent(u.password));
   } catch {
-    /* not a URL: the whole value is the secret */
+    /* not a URL (or not decodable): what was found so far, and the whole value */
   }
   return out;
 }
@@ -242,8 +244,8 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return out;
 }
 
-/** The effective configuration as loggable data: secrets redacted. */
+/** The effective configuration as loggable data: secrets, URL credentials and secret query values redacted. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const { secrets, ...rest } = config;
-  return JSON.parse(redactSecrets(JSON.stringify(rest), secrets)) as Record<string, unknown>;
+  return JSON.parse(redactUrlSecrets(redactSecrets(JSON.stringify(rest), secrets))) as Record<string, unknown>;
 }

@@ -36,8 +36,8 @@ function notInFuture(flag: string, date: string, timeZone: string, now = Date.no
 }
 
 /** Opens the producer with an already loaded config: commands check their arguments against it before connecting to Redis. */
-async function withProducer(io: CommandIo, config: Config, fn: (ctx: ProducerContext) => Promise<number>): Promise<number> {
-  const ctx = await openProducer(io.env, 'producer', config);
+async function withProducer(io: CommandIo, config: Config, fn: (ctx: ProducerContext) => Promise<number>, options: { writes?: boolean } = {}): Promise<number> {
+  const ctx = await openProducer(io.env, 'producer', config, options);
   try {
     return await fn(ctx);
   } finally {
@@ -231,6 +231,6 @@ The newest committed partition per source.`,
       printScheduleStatus(io, status.schedule);
       for (const p of status.partitions) io.stdout.write(`lake ${p.source}: newest ${p.newestDate ?? '-'} (version ${p.newestVersion ?? '-'}), ${p.partitions} partition(s)\n`);
       return 0;
-    });
+    }, { writes: false });
   },
 };

@@ -5,11 +5,10 @@ import { workerIdentity, type Logger } from '@recomart/logging';
 import {
   AuditEmitter,
   checkPartitionZone,
-  connectOrExplain,
+  connectGuarded,
   createIngestQueue,
   createProducerConnection,
   createWorkerConnection,
-  guardRedis,
   ingestBackoff,
   RedisRequestBudget,
   requestBudgetKey,
@@ -58,8 +57,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
   const probe = createProducerConnection(config.redisUrl, 'recomart-worker-probe');
   try {
-    await connectOrExplain(probe, config.redisUrl);
-    await guardRedis(probe, (m) => logger.warn({ event: 'redis-guard' }, m));
+    await connectGuarded(probe, config.redisUrl, (m) => logger.warn({ event: 'redis-guard' }, m));
     // One partition day for every process: the zone the schedule stored.
     await checkPartitionZone(probe, config);
   } finally {

@@ -48,6 +48,8 @@ export interface Config {
     readonly totalField: string;
     readonly fieldMap: Readonly<Record<string, string>>;
     readonly apiToken: string | undefined;
+    /** Origins other than the API's that a redirect may lead to (never with credentials). */
+    readonly allowRedirects: readonly string[];
     readonly timeoutMs: number;
     readonly maxPages: number;
     readonly concurrency: number;
@@ -190,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       totalField: x.PRODUCTS_TOTAL_FIELD,
       fieldMap: x.PRODUCTS_FIELD_MAP,
       apiToken: x.PRODUCTS_API_TOKEN,
+      allowRedirects: x.PRODUCTS_ALLOW_REDIRECTS,
       timeoutMs: x.PRODUCTS_TIMEOUT_MS,
       maxPages: x.PRODUCTS_MAX_PAGES,
       concurrency: x.PRODUCTS_CONCURRENCY,

@@ -149,6 +149,26 @@ export function optionalUrl(d: Declare, protocols: readonly string[], expectatio
   };
 }
 
+/** Whether `s` is a bare origin: `scheme://host[:port]`, nothing else. */
+function isOrigin(s: string, protocols: readonly string[]): boolean {
+  if (!URL.canParse(s)) return false;
+  const u = new URL(s);
+  return protocols.includes(u.protocol) && u.hostname !== '' && u.origin === s.replace(/\/$/, '').toLowerCase();
+}
+
+/** Comma-separated origins (`https://cdn.example.com,http://127.0.0.1:8080`), each as `URL.origin` writes it; '' = none. */
+export function origins(d: Declare, protocols: readonly string[]): Variable<readonly string[]> {
+  return declare(
+    d,
+    `comma-separated origins such as ${protocols[protocols.length - 1] ?? 'https:'}//cdn.example.com:8443 (scheme, host and port only)`,
+    z
+      .string()
+      .transform((s) => s.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+      .refine((list) => list.every((o) => isOrigin(o, protocols)))
+      .transform((list) => Object.freeze(list.map((o) => new URL(o).origin))),
+  );
+}
+
 /** A cron expression of five or six space-separated fields (checked fully by BullMQ's cron parser). */
 export function cron(d: Declare): Variable<string> {
   return declare(

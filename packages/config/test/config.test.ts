@@ -54,6 +54,11 @@ describe('loadConfig', () => {
     expect(msg).toBe(`QUEUE_PREFIX must be letters, digits, "_" or "-" (1 to 64 characters), got "${'q'.repeat(200)}…" (5,000,000 characters)`);
   });
 
+  it('reads PRODUCTS_ALLOW_REDIRECTS as origins, none by default', () => {
+    expect(loadConfig({}).products.allowRedirects).toEqual([]);
+    expect(loadConfig({ PRODUCTS_ALLOW_REDIRECTS: 'https://CDN.example.com, http://127.0.0.1:8080/' }).products.allowRedirects).toEqual(['https://cdn.example.com', 'http://127.0.0.1:8080']);
+  });
+
   it('lists every bad variable at once', () => {
     const msg = problemOf({ JOB_ATTEMPTS: '0', LOG_LEVEL: 'loud' });
     expect(msg).toContain('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
@@ -92,6 +97,7 @@ describe('loadConfig', () => {
     ["PRODUCTS_CURSOR_FIELD", "", 'PRODUCTS_CURSOR_FIELD must be a non-empty string, got ""'],
     ["PRODUCTS_TOTAL_FIELD", "", 'PRODUCTS_TOTAL_FIELD must be a non-empty string, got ""'],
     ["PRODUCTS_FIELD_MAP", "product_id", 'PRODUCTS_FIELD_MAP must be comma-separated name=field pairs such as product_id=id,popularity_score=rating, got "product_id"'],
+    ["PRODUCTS_ALLOW_REDIRECTS", "https://cdn.example.com/path", 'PRODUCTS_ALLOW_REDIRECTS must be comma-separated origins such as https://cdn.example.com:8443 (scheme, host and port only), got "https://cdn.example.com/path"'],
     ["PRODUCTS_TIMEOUT_MS", "0", 'PRODUCTS_TIMEOUT_MS must be an integer from 1 to 600000, got "0"'],
     ["PRODUCTS_MAX_PAGES", "0", 'PRODUCTS_MAX_PAGES must be an integer >= 1, got "0"'],
     ["PRODUCTS_CONCURRENCY", "65", 'PRODUCTS_CONCURRENCY must be an integer from 1 to 64, got "65"'],

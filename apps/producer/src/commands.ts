@@ -12,11 +12,12 @@ import { repairSchedulers } from './scheduler-watch.js';
 import { checkSchedules, upsertSchedulers } from './scheduler-setup.js';
 import { readStatus } from './status.js';
 import { waitForJobs } from './wait-for-jobs.js';
+import { echoInput } from '@recomart/logging';
 
 function sourceFlag(raw: string | undefined, allowAll: boolean): SourceName[] {
   if (raw === undefined) throw new UsageError(`--source is required (${SOURCES.join(', ')}${allowAll ? ', all' : ''})`);
   if (allowAll && raw === 'all') return [...SOURCES];
-  if (!isSourceName(raw)) throw new UsageError(`--source must be one of ${SOURCES.join(', ')}${allowAll ? ', all' : ''}, got ${JSON.stringify(raw)}`);
+  if (!isSourceName(raw)) throw new UsageError(`--source must be one of ${SOURCES.join(', ')}${allowAll ? ', all' : ''}, got ${echoInput(raw)}`);
   return [raw];
 }
 

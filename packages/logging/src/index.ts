@@ -3,3 +3,4 @@ export { AUDIT_EVENT_TYPES, isAuditEvent, workerIdentity, type AuditEvent, type 
 export { humanLine, type LogObject } from './human-line.js';
 export { redactUrlSecrets, redactUrlValue, isSecretQueryParam } from './url-secrets.js';
 export { echoInput, ECHO_MAX_CHARS } from './echoed-input.js';
+export { RepeatLimitedLog, type RepeatLimitedLogOptions } from './repeat-limited-log.js';

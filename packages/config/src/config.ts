@@ -20,7 +20,7 @@ export interface Config {
   readonly queuePrefix: string;
   readonly dataDir: string;
   readonly landingDir: string;
-  readonly log: { readonly level: Values['LOG_LEVEL']; readonly format: Values['LOG_FORMAT']; readonly color: Values['LOG_COLOR'] };
+  readonly log: { readonly level: Values['LOG_LEVEL']; readonly format: Values['LOG_FORMAT']; readonly color: Values['LOG_COLOR']; readonly repeatWindowMs: number };
   readonly lake: { readonly root: string; readonly stagingMaxAgeMs: number };
   readonly clickstream: {
     readonly urlTemplate: string | undefined;
@@ -164,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: x.QUEUE_PREFIX,
     dataDir,
     landingDir: x.LANDING_DIR ? path.resolve(x.LANDING_DIR) : path.join(dataDir, 'landing'),
-    log: { level: x.LOG_LEVEL, format: x.LOG_FORMAT, color: x.LOG_COLOR },
+    log: { level: x.LOG_LEVEL, format: x.LOG_FORMAT, color: x.LOG_COLOR, repeatWindowMs: x.LOG_REPEAT_WINDOW_MS },
     lake: { root: dataDir, stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS },
     clickstream: {
       urlTemplate: x.CLICKSTREAM_URL_TEMPLATE,

@@ -59,6 +59,15 @@ export const variables = {
     { name: 'LOG_COLOR', defaultValue: 'auto', doc: 'Highlight warnings and errors in pretty lines: `always`, `never`, or `auto` (when stdout is a terminal).' },
     ['auto', 'always', 'never'] as const,
   ),
+  LOG_REPEAT_WINDOW_MS: integer(
+    {
+      name: 'LOG_REPEAT_WINDOW_MS',
+      defaultValue: '10000',
+      doc: 'Worker error handlers write the first of identical lines, then hold back repeats for this long and write one "N more suppressed" line; 0 writes every line.',
+    },
+    0,
+    HOUR,
+  ),
 
   LAKE_STAGING_MAX_AGE_MS: integer(
     { name: 'LAKE_STAGING_MAX_AGE_MS', defaultValue: String(6 * HOUR), doc: 'Staging leftovers older than this are removed by `lake sweep` and at worker start-up.' },

@@ -97,6 +97,7 @@ describe('loadConfig', () => {
     ["PRODUCTS_CURSOR_FIELD", "", 'PRODUCTS_CURSOR_FIELD must be a non-empty string, got ""'],
     ["PRODUCTS_TOTAL_FIELD", "", 'PRODUCTS_TOTAL_FIELD must be a non-empty string, got ""'],
     ["PRODUCTS_FIELD_MAP", "product_id", 'PRODUCTS_FIELD_MAP must be comma-separated name=field pairs such as product_id=id,popularity_score=rating, got "product_id"'],
+    ["LOG_REPEAT_WINDOW_MS", "-1", 'LOG_REPEAT_WINDOW_MS must be an integer from 0 to 3600000, got "-1"'],
     ["PRODUCTS_ALLOW_REDIRECTS", "https://cdn.example.com/path", 'PRODUCTS_ALLOW_REDIRECTS must be comma-separated origins such as https://cdn.example.com:8443 (scheme, host and port only), got "https://cdn.example.com/path"'],
     ["PRODUCTS_TIMEOUT_MS", "0", 'PRODUCTS_TIMEOUT_MS must be an integer from 1 to 600000, got "0"'],
     ["PRODUCTS_MAX_PAGES", "0", 'PRODUCTS_MAX_PAGES must be an integer >= 1, got "0"'],

@@ -4,6 +4,7 @@ import { isSourceName, parseLogicalDate, SOURCES } from '@recomart/jobs';
 import { auditLogDir } from './audit-log-paths.js';
 import { readAuditLog, type AuditQuery } from './audit-log-reader.js';
 import { formatTimeline } from './audit-timeline.js';
+import { echoInput } from '@recomart/logging';
 
 const HELP = `Usage: recomart audit [--source S] [--date D] [--job ID] [--since T] [--json]
 
@@ -29,7 +30,7 @@ export function parseSince(raw: string): number {
   if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) return Date.parse(`${parseLogicalDate(raw, '--since')}T00:00:00Z`);
   const ms = Date.parse(raw);
   if (!ISO_TIME.test(raw) || Number.isNaN(ms)) {
-    throw new UsageError(`--since must be YYYY-MM-DD or an ISO-8601 time such as 2026-11-20T06:00:00Z, got ${JSON.stringify(raw)}`);
+    throw new UsageError(`--since must be YYYY-MM-DD or an ISO-8601 time such as 2026-11-20T06:00:00Z, got ${echoInput(raw)}`);
   }
   return ms;
 }
@@ -49,7 +50,7 @@ export const auditQueryCommand: Command = {
     const query: AuditQuery = {};
     const source = stringFlag(flags, 'source');
     if (source !== undefined) {
-      if (!isSourceName(source)) throw new UsageError(`--source must be one of ${SOURCES.join(', ')}, got ${JSON.stringify(source)}`);
+      if (!isSourceName(source)) throw new UsageError(`--source must be one of ${SOURCES.join(', ')}, got ${echoInput(source)}`);
       query.source = source;
     }
     const date = stringFlag(flags, 'date');

@@ -1,7 +1,7 @@
 import type { Config } from '@recomart/config';
 import { queueName, SOURCES, type SourceName } from '@recomart/jobs';
 import type { AuditEvent, Logger } from '@recomart/logging';
-import { auditStreamKey, connectOrExplain, createProducerConnection, createWorkerConnection } from '@recomart/queue';
+import { auditStreamKey, connectGuarded, createProducerConnection, createWorkerConnection } from '@recomart/queue';
 import type { Redis } from 'ioredis';
 import { auditLogDir, checkpointPath, dayFileOf } from './audit-log-paths.js';
 import { DayFileAppender } from './day-file-appender.js';
@@ -81,7 +81,12 @@ export async function startAuditSink(options: AuditSinkOptions): Promise<AuditSi
   const streams = [workerStream, ...sourceOfStream.keys()];
 
   const commands = createProducerConnection(config.redisUrl, 'recomart-audit-sink');
-  await connectOrExplain(commands, config.redisUrl);
+  try {
+    await connectGuarded(commands, config.redisUrl, (m) => logger.warn({ event: 'redis-guard' }, m));
+  } catch (err) {
+    commands.disconnect();
+    throw err;
+  }
   commands.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
 
   const loaded = await loadCheckpoint(checkpointFile);

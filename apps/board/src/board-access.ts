@@ -1,4 +1,5 @@
 import { ConfigError, type Config } from '@recomart/config';
+import { echoInput } from '@recomart/logging';
 
 /** How the board admits requests: HTTP basic auth with one user, or (loopback only) anyone. */
 export type BoardAccess = { readonly kind: 'basic'; readonly user: string; readonly password: string } | { readonly kind: 'open' };
@@ -16,7 +17,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1']);
 export function resolveBoardAccess(board: Config['board'], host: string): BoardAccess {
   if (board.auth === 'off') {
     if (!LOOPBACK.has(host)) {
-      throw new ConfigError([`BOARD_AUTH=off is allowed only with BOARD_HOST=127.0.0.1, got ${JSON.stringify(host)}`]);
+      throw new ConfigError([`BOARD_AUTH=off is allowed only with BOARD_HOST=127.0.0.1, got ${echoInput(host)}`]);
     }
     return { kind: 'open' };
   }

@@ -5,7 +5,7 @@ import type { IServerAdapter } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Config } from '@recomart/config';
 import type { Logger } from '@recomart/logging';
-import { AuditEmitter, closeAll, connectOrExplain, createIngestQueues, createProducerConnection } from '@recomart/queue';
+import { AuditEmitter, closeAll, connectGuarded, createIngestQueues, createProducerConnection } from '@recomart/queue';
 import express, { type RequestHandler } from 'express';
 import { basicAuth } from './basic-auth.js';
 import { resolveBoardAccess } from './board-access.js';
@@ -41,6 +41,7 @@ export interface RunningBoard {
  *
  * @throws ConfigError when no credentials are configured and the board may not run open
  * @throws RedisUnreachableError when Redis does not answer
+ * @throws RedisPolicyError when Redis could evict queue keys
  */
 export async function startBoard(options: StartBoardOptions): Promise<RunningBoard> {
   const { config } = options;
@@ -50,7 +51,12 @@ export async function startBoard(options: StartBoardOptions): Promise<RunningBoa
   const readOnly = config.board.readOnly;
 
   const conn = createProducerConnection(config.redisUrl, 'recomart-board');
-  await connectOrExplain(conn, config.redisUrl);
+  try {
+    await connectGuarded(conn, config.redisUrl, (m) => logger.warn({ event: 'redis-guard' }, m));
+  } catch (err) {
+    conn.disconnect();
+    throw err;
+  }
   conn.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const queues = createIngestQueues(conn, config);
 

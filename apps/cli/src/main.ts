@@ -1,6 +1,7 @@
 import { ConfigError } from '@recomart/config';
 import { UsageError, type CommandIo } from '@recomart/command';
 import { InvalidInputError } from '@recomart/jobs';
+import { redactUrlSecrets } from '@recomart/logging';
 import { COMMANDS } from './registry.js';
 
 function topHelp(): string {
@@ -20,10 +21,10 @@ function topHelp(): string {
   ].join('\n');
 }
 
-/** A message that fits on one line of stderr. */
+/** A message that fits on one line of stderr, without URL credentials or secret query values. */
 function line(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.replace(/\s*\n\s*/g, ' ');
+  return redactUrlSecrets(msg.replace(/\s*\n\s*/g, ' '));
 }
 
 /**

@@ -30,6 +30,24 @@ describe('recomart dispatcher', () => {
     });
   }
 
+  it('a 5 MB argument is echoed at most 200 characters long, with its length (finding 14)', async () => {
+    const huge = 'z'.repeat(5 * 1024 * 1024);
+    const cases = [
+      ['enqueue', '--source', huge, '--date', '2026-01-01'],
+      ['backfill', '--source', 'products', '--from', huge, '--to', '2026-01-02'],
+      ['worker', '--concurrency', huge],
+      ['worker', '--sources', huge],
+      ['enqueue', `--${huge}`, 'x'],
+      ['lake', huge],
+    ];
+    for (const argv of cases) {
+      const io = captureIo();
+      expect(await runCli(argv, io)).toBe(2);
+      expect(io.err(), io.err().slice(0, 300)).toMatch(/\(5,242,88[02] characters\)/);
+      expect(io.err().length, io.err().slice(0, 300)).toBeLessThan(800);
+    }
+  });
+
   it('an unknown flag is bad usage: exit 2, one line', async () => {
     const io = captureIo();
     expect(await runCli(['enqueue', '--sauce', 'x'], io)).toBe(2);

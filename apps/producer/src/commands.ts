@@ -12,11 +12,12 @@ import { repairSchedulers } from './scheduler-watch.js';
 import { checkSchedules, upsertSchedulers } from './scheduler-setup.js';
 import { readStatus } from './status.js';
 import { waitForJobs } from './wait-for-jobs.js';
+import { echoInput } from '@recomart/logging';
 
 function sourceFlag(raw: string | undefined, allowAll: boolean): SourceName[] {
   if (raw === undefined) throw new UsageError(`--source is required (${SOURCES.join(', ')}${allowAll ? ', all' : ''})`);
   if (allowAll && raw === 'all') return [...SOURCES];
-  if (!isSourceName(raw)) throw new UsageError(`--source must be one of ${SOURCES.join(', ')}${allowAll ? ', all' : ''}, got ${JSON.stringify(raw)}`);
+  if (!isSourceName(raw)) throw new UsageError(`--source must be one of ${SOURCES.join(', ')}${allowAll ? ', all' : ''}, got ${echoInput(raw)}`);
   return [raw];
 }
 
@@ -36,8 +37,8 @@ function notInFuture(flag: string, date: string, timeZone: string, now = Date.no
 }
 
 /** Opens the producer with an already loaded config: commands check their arguments against it before connecting to Redis. */
-async function withProducer(io: CommandIo, config: Config, fn: (ctx: ProducerContext) => Promise<number>): Promise<number> {
-  const ctx = await openProducer(io.env, 'producer', config);
+async function withProducer(io: CommandIo, config: Config, fn: (ctx: ProducerContext) => Promise<number>, options: { writes?: boolean } = {}): Promise<number> {
+  const ctx = await openProducer(io.env, 'producer', config, options);
   try {
     return await fn(ctx);
   } finally {
@@ -231,6 +232,6 @@ The newest committed partition per source.`,
       printScheduleStatus(io, status.schedule);
       for (const p of status.partitions) io.stdout.write(`lake ${p.source}: newest ${p.newestDate ?? '-'} (version ${p.newestVersion ?? '-'}), ${p.partitions} partition(s)\n`);
       return 0;
-    });
+    }, { writes: false });
   },
 };

@@ -2,6 +2,7 @@ import { ingestJobId, type IngestPayload, type SourceName, type Trigger } from '
 import type { Lake } from '@recomart/lake';
 import type { FailedPartition, IngestQueue } from '@recomart/queue';
 import { randomBytes } from 'node:crypto';
+import { EnqueueInterruptedError } from './enqueue-interrupted.js';
 
 /** One partition to ingest. */
 export interface PartitionRequest {
@@ -74,34 +75,54 @@ export async function enqueuePartitions(
     for (let i = 0; i < todo.length; i += chunkSize) {
       const chunk = todo.slice(i, i + chunkSize);
       const ids = chunk.map((date) => ingestJobId(source, date, options.reprocess ? { nonce } : undefined));
-      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
-      const fresh: Array<{ id: string; date: string }> = [];
-      for (const [k, id] of ids.entries()) {
-        const state = states[k];
-        const date = chunk[k] as string;
-        if (state === 'unknown') fresh.push({ id, date });
-        else if (state === 'failed') {
-          // Failed for good: an operator's decision. Keep the job and its reason.
-          const job = await queue.getJob(id);
-          summary.failedForGood.push({ source, date, jobId: id, reason: job?.failedReason ?? 'unknown', failedAt: job?.finishedOn ? new Date(job.finishedOn).toISOString() : undefined });
-        } else if (state === 'completed') {
-          // Completed, yet the partition is not in the lake: run it again.
-          if (!options.dryRun) await queue.remove(id);
-          summary.requeued.push(id);
-          fresh.push({ id, date });
-        } else summary.alreadyQueued.push(id);
+      try {
+        await enqueueChunk(queue, source, chunk, ids, options, summary);
+      } catch (err) {
+        // Redis refused a write (out of memory, gone): say exactly what is in it. A failed batch may be partly in.
+        const landed = await Promise.all(ids.map((id) => queue.getJobState(id).catch(() => 'unknown'))).catch(() => []);
+        const before = new Set([...summary.added, ...summary.alreadyQueued, ...summary.failedForGood.map((f) => f.jobId)]);
+        const partly = ids.filter((id, k) => landed[k] !== undefined && landed[k] !== 'unknown' && !before.has(id));
+        throw new EnqueueInterruptedError([...summary.added, ...partly], summary.requested, err);
       }
-      if (!options.dryRun && fresh.length > 0) {
-        await queue.addBulk(
-          fresh.map(({ id, date }) => {
-            const data: IngestPayload = { source, date, trigger: options.trigger };
-            if (options.requestedBy) data.requestedBy = options.requestedBy;
-            return { name: 'ingest', data, opts: { jobId: id } };
-          }),
-        );
-      }
-      summary.added.push(...fresh.map((f) => f.id));
     }
   }
   return summary;
+}
+
+/** Enqueues one chunk of a source's dates, recording what happened in `summary`. */
+async function enqueueChunk(
+  queue: IngestQueue,
+  source: SourceName,
+  chunk: readonly string[],
+  ids: readonly string[],
+  options: EnqueueOptions,
+  summary: EnqueueSummary,
+): Promise<void> {
+  const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+  const fresh: Array<{ id: string; date: string }> = [];
+  for (const [k, id] of ids.entries()) {
+    const state = states[k];
+    const date = chunk[k] as string;
+    if (state === 'unknown') fresh.push({ id, date });
+    else if (state === 'failed') {
+      // Failed for good: an operator's decision. Keep the job and its reason.
+      const job = await queue.getJob(id);
+      summary.failedForGood.push({ source, date, jobId: id, reason: job?.failedReason ?? 'unknown', failedAt: job?.finishedOn ? new Date(job.finishedOn).toISOString() : undefined });
+    } else if (state === 'completed') {
+      // Completed, yet the partition is not in the lake: run it again.
+      if (!options.dryRun) await queue.remove(id);
+      summary.requeued.push(id);
+      fresh.push({ id, date });
+    } else summary.alreadyQueued.push(id);
+  }
+  if (!options.dryRun && fresh.length > 0) {
+    await queue.addBulk(
+      fresh.map(({ id, date }) => {
+        const data: IngestPayload = { source, date, trigger: options.trigger };
+        if (options.requestedBy) data.requestedBy = options.requestedBy;
+        return { name: 'ingest', data, opts: { jobId: id } };
+      }),
+    );
+  }
+  summary.added.push(...fresh.map((f) => f.id));
 }

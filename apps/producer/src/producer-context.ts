@@ -2,7 +2,7 @@ import { loadConfig, type Config } from '@recomart/config';
 import { SCHEDULE_QUEUE, SOURCES, type SourceName } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
 import { createLogger, type Logger } from '@recomart/logging';
-import { AuditEmitter, closeAll, connectOrExplain, createIngestQueues, createProducerConnection, tickRepeatStrategy, type IngestQueue } from '@recomart/queue';
+import { AuditEmitter, closeAll, connectGuarded, connectOrExplain, createIngestQueues, createProducerConnection, tickRepeatStrategy, type IngestQueue } from '@recomart/queue';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TickData } from './scheduler-setup.js';
@@ -22,14 +22,23 @@ export interface ProducerContext {
 
 /**
  * Loads config, connects to Redis failing fast with the exact instruction when
- * it is not there, and opens the queues and the lake.
+ * it is not there, and opens the queues and the lake. A command that writes to
+ * Redis (`writes`, the default) first refuses an evicting Redis, as every
+ * writing process does; `status` only reads.
  */
-export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer', loaded?: Config): Promise<ProducerContext> {
+export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer', loaded?: Config, options: { writes?: boolean } = {}): Promise<ProducerContext> {
   const config = loaded ?? loadConfig(env);
   const logger = createLogger({ app, level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
   const connection = createProducerConnection(config.redisUrl, `recomart-${app}`);
   connection.on('error', () => undefined); // reported by connectOrExplain / the failing command
-  await connectOrExplain(connection, config.redisUrl);
+  try {
+    if (options.writes === false) await connectOrExplain(connection, config.redisUrl);
+    // The AOF warning is the long-running processes' to give; a one-shot command's stdout may be --json.
+    else await connectGuarded(connection, config.redisUrl, (m) => logger.debug({ event: 'redis-guard' }, m));
+  } catch (err) {
+    connection.disconnect();
+    throw err;
+  }
   const queues = createIngestQueues(connection, config, SOURCES);
   const tickQueue = new Queue<TickData>(SCHEDULE_QUEUE, {
     connection,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '@recomart/config';
 import { classifyError, InvalidInputError, parsePayload, RateLimitedError, type IngestPayload, type SourceName } from '@recomart/jobs';
 import type { Lake } from '@recomart/lake';
-import { jobLogger, type AuditEventType, type Logger } from '@recomart/logging';
+import { echoInput, jobLogger, type AuditEventType, type Logger } from '@recomart/logging';
 import type { AuditEventInput, IngestJobResult } from '@recomart/queue';
 import { ingestBackoff } from '@recomart/queue';
 import type { Source, SourceProgress } from '@recomart/sources';
@@ -102,7 +102,7 @@ export function createIngestProcessor(deps: ProcessorDeps) {
       const named = /^([a-z][a-z0-9_-]*)__(\d{4}-\d{2}-\d{2})(__r[a-z0-9]+)?$/.exec(job.id ?? '');
       if (named && (named[1] !== payload.source || named[2] !== payload.date)) {
         throw new InvalidInputError(
-          `job data names ${payload.source} ${payload.date}, but the job id ${JSON.stringify(job.id)} is for ${named[1]} ${named[2]}`,
+          `job data names ${payload.source} ${payload.date}, but the job id ${echoInput(job.id)} is for ${named[1]} ${named[2]}`,
         );
       }
     } catch (err) {

@@ -3,6 +3,7 @@ import { loadConfig } from '@recomart/config';
 import { isSourceName, SOURCES, type SourceName } from '@recomart/jobs';
 import { createLogger } from '@recomart/logging';
 import { startWorker } from './worker-runtime.js';
+import { echoInput } from '@recomart/logging';
 
 const HELP = `Usage: recomart worker [--concurrency N] [--sources a,b] [--http-port P]
 
@@ -21,9 +22,9 @@ SIGTERM/SIGINT: stop taking jobs, let active ones finish for SHUTDOWN_GRACE_MS, 
 export function parseSourcesFlag(raw: string | undefined): SourceName[] {
   if (raw === undefined || raw === 'all') return [...SOURCES];
   const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new UsageError(`--sources must list sources (${SOURCES.join(', ')}), got ${JSON.stringify(raw)}`);
+  if (names.length === 0) throw new UsageError(`--sources must list sources (${SOURCES.join(', ')}), got ${echoInput(raw)}`);
   for (const n of names) {
-    if (!isSourceName(n)) throw new UsageError(`--sources: unknown source ${JSON.stringify(n)} (known: ${SOURCES.join(', ')})`);
+    if (!isSourceName(n)) throw new UsageError(`--sources: unknown source ${echoInput(n)} (known: ${SOURCES.join(', ')})`);
   }
   return [...new Set(names)] as SourceName[];
 }

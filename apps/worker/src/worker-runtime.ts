@@ -1,15 +1,14 @@
 import { describeConfig, type Config } from '@recomart/config';
 import { queueName, SOURCES, type SourceName } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
-import { workerIdentity, type Logger } from '@recomart/logging';
+import { RepeatLimitedLog, workerIdentity, type Logger } from '@recomart/logging';
 import {
   AuditEmitter,
   checkPartitionZone,
-  connectOrExplain,
+  connectGuarded,
   createIngestQueue,
   createProducerConnection,
   createWorkerConnection,
-  guardRedis,
   ingestBackoff,
   RedisRequestBudget,
   requestBudgetKey,
@@ -58,8 +57,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
   const probe = createProducerConnection(config.redisUrl, 'recomart-worker-probe');
   try {
-    await connectOrExplain(probe, config.redisUrl);
-    await guardRedis(probe, (m) => logger.warn({ event: 'redis-guard' }, m));
+    await connectGuarded(probe, config.redisUrl, (m) => logger.warn({ event: 'redis-guard' }, m));
     // One partition day for every process: the zone the schedule stored.
     await checkPartitionZone(probe, config);
   } finally {
@@ -73,8 +71,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     'worker starting',
   );
 
+  // Error handlers can fire in a tight loop (Redis out of memory: ~1,000 a second): identical lines are rate-limited.
+  const errors = new RepeatLimitedLog(logger, { windowMs: config.log.repeatWindowMs });
   const connection = createWorkerConnection(config.redisUrl, 'recomart-worker');
-  connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+  connection.on('error', (err: Error) => errors.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
   const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
   const metrics = new WorkerMetrics(
@@ -140,11 +140,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       },
       },
     );
-    worker.on('error', (err) => logger.error({ err: err.message, queue: queueName(source) }, 'worker error'));
+    worker.on('error', (err) => errors.error({ err: err.message, queue: queueName(source) }, 'worker error'));
     worker.on('stalled', (jobId: string, prev: string) => {
       logger.warn({ event: 'stalled', jobId, prev, source }, 'job stalled; it will be retried or failed by the stall limit');
       audit.emit({ type: 'stalled', jobId, source, worker: identity, previousState: prev }).catch((err: unknown) => {
-        logger.warn({ err }, 'could not record stalled event');
+        errors.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record stalled event');
       });
     });
     workers.set(source, worker);
@@ -196,6 +196,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         await Promise.allSettled([...queues.values()].map((q) => q.close()));
         await health?.close();
         connection.disconnect();
+        errors.close();
         logger.info({ event: 'worker-stopped' }, 'worker stopped');
       })();
       return closing;

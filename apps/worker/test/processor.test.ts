@@ -145,4 +145,21 @@ describe('the ingest processor (no queue)', () => {
     expect(ran).toBe(false);
     expect(events).toEqual([expect.objectContaining({ type: 'failed', final: true, errorClass: 'InvalidInputError' })]);
   });
+
+  it('a 5 MB string in job data is echoed at most 200 characters long, with its length (finding 14)', async () => {
+    const { processor, events } = setup(async () => {
+      throw new Error('unreachable');
+    });
+    const huge = 'x'.repeat(5 * 1024 * 1024);
+    for (const data of [{ ...payload, requestedBy: huge }, { ...payload, date: huge }, { ...payload, [huge]: 1 }]) {
+      events.length = 0;
+      const { job, logs } = fakeJob(data);
+      const err = (await processor(job).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(UnrecoverableError);
+      expect(err.message).toContain('(5,242,880 characters)');
+      expect(err.message.length).toBeLessThan(400);
+      const recorded = JSON.stringify(events) + logs.join('');
+      expect(recorded.length, recorded.slice(0, 300)).toBeLessThan(1500);
+    }
+  });
 });

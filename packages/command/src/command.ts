@@ -6,6 +6,7 @@ export interface ParsedFlags {
   positionals: string[];
 }
 import { UsageError } from './usage-error.js';
+import { ECHO_MAX_CHARS, echoInput } from '@recomart/logging';
 
 /** Where a command writes and what it reads: injected so commands are testable in-process. */
 export interface CommandIo {
@@ -37,7 +38,9 @@ export function parseFlags(command: string, argv: readonly string[], options: Op
     const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals });
     return { values: parsed.values as ParsedFlags['values'], positionals: parsed.positionals };
   } catch (err) {
-    const msg = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    let msg = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    // Node repeats the offending argument (twice for an unknown option): a long one is shown cut, with its length.
+    for (const arg of argv) if (arg.length > ECHO_MAX_CHARS) msg = msg.split(arg).join(echoInput(arg));
     // The dispatcher already names the command ("recomart lake: …"); name only a sub-command here.
     const sub = command.split(' ').slice(1).join(' ');
     throw new UsageError(sub ? `${sub}: ${msg}` : msg);
@@ -61,7 +64,7 @@ export function boolFlag(flags: ParsedFlags, name: string): boolean {
 export function intFlag(flag: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${echoInput(raw)}`);
   }
   return Number(raw);
 }

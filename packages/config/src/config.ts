@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { redactUrlSecrets } from '@recomart/logging';
 import { variables, type VariableName } from './schema.js';
 
 import type { Variable } from './variables.js';
@@ -19,7 +20,7 @@ export interface Config {
   readonly queuePrefix: string;
   readonly dataDir: string;
   readonly landingDir: string;
-  readonly log: { readonly level: Values['LOG_LEVEL']; readonly format: Values['LOG_FORMAT']; readonly color: Values['LOG_COLOR'] };
+  readonly log: { readonly level: Values['LOG_LEVEL']; readonly format: Values['LOG_FORMAT']; readonly color: Values['LOG_COLOR']; readonly repeatWindowMs: number };
   readonly lake: { readonly root: string; readonly stagingMaxAgeMs: number };
   readonly clickstream: {
     readonly urlTemplate: string | undefined;
@@ -47,6 +48,8 @@ export interface Config {
     readonly totalField: string;
     readonly fieldMap: Readonly<Record<string, string>>;
     readonly apiToken: string | undefined;
+    /** Origins other than the API's that a redirect may lead to (never with credentials). */
+    readonly allowRedirects: readonly string[];
     readonly timeoutMs: number;
     readonly maxPages: number;
     readonly concurrency: number;
@@ -113,10 +116,11 @@ function secretsOf(raw: string | undefined): string[] {
   const out = [raw];
   try {
     const u = new URL(raw);
-    if (u.password) out.push(u.password, decodeURIComponent(u.password));
+    if (u.password) out.push(u.password);
     if (u.username && u.password) out.push(u.username + ':' + u.password);
+    if (u.password) out.push(decodeURIComponent(u.password));
   } catch {
-    /* not a URL: the whole value is the secret */
+    /* not a URL (or not decodable): what was found so far, and the whole value */
   }
   return out;
 }
@@ -160,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: x.QUEUE_PREFIX,
     dataDir,
     landingDir: x.LANDING_DIR ? path.resolve(x.LANDING_DIR) : path.join(dataDir, 'landing'),
-    log: { level: x.LOG_LEVEL, format: x.LOG_FORMAT, color: x.LOG_COLOR },
+    log: { level: x.LOG_LEVEL, format: x.LOG_FORMAT, color: x.LOG_COLOR, repeatWindowMs: x.LOG_REPEAT_WINDOW_MS },
     lake: { root: dataDir, stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS },
     clickstream: {
       urlTemplate: x.CLICKSTREAM_URL_TEMPLATE,
@@ -188,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       totalField: x.PRODUCTS_TOTAL_FIELD,
       fieldMap: x.PRODUCTS_FIELD_MAP,
       apiToken: x.PRODUCTS_API_TOKEN,
+      allowRedirects: x.PRODUCTS_ALLOW_REDIRECTS,
       timeoutMs: x.PRODUCTS_TIMEOUT_MS,
       maxPages: x.PRODUCTS_MAX_PAGES,
       concurrency: x.PRODUCTS_CONCURRENCY,
@@ -242,8 +247,8 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return out;
 }
 
-/** The effective configuration as loggable data: secrets redacted. */
+/** The effective configuration as loggable data: secrets, URL credentials and secret query values redacted. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const { secrets, ...rest } = config;
-  return JSON.parse(redactSecrets(JSON.stringify(rest), secrets)) as Record<string, unknown>;
+  return JSON.parse(redactUrlSecrets(redactSecrets(JSON.stringify(rest), secrets))) as Record<string, unknown>;
 }

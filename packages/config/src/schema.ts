@@ -4,6 +4,7 @@ import {
   integer,
   oneOf,
   optionalText,
+  origins,
   optionalUrl,
   pairs,
   ratio,
@@ -57,6 +58,15 @@ export const variables = {
   LOG_COLOR: oneOf(
     { name: 'LOG_COLOR', defaultValue: 'auto', doc: 'Highlight warnings and errors in pretty lines: `always`, `never`, or `auto` (when stdout is a terminal).' },
     ['auto', 'always', 'never'] as const,
+  ),
+  LOG_REPEAT_WINDOW_MS: integer(
+    {
+      name: 'LOG_REPEAT_WINDOW_MS',
+      defaultValue: '10000',
+      doc: 'Worker error handlers write the first of identical lines, then hold back repeats for this long and write one "N more suppressed" line; 0 writes every line.',
+    },
+    0,
+    HOUR,
   ),
 
   LAKE_STAGING_MAX_AGE_MS: integer(
@@ -142,6 +152,14 @@ export const variables = {
   PRODUCTS_TOTAL_FIELD: text({ name: 'PRODUCTS_TOTAL_FIELD', defaultValue: 'total', doc: 'Body field holding the catalogue size, checked against the count fetched.' }),
   PRODUCTS_FIELD_MAP: pairs({ name: 'PRODUCTS_FIELD_MAP', defaultValue: '', doc: 'Read another API\'s names, e.g. `product_id=id,popularity_score=rating`.' }),
   PRODUCTS_API_TOKEN: optionalText({ name: 'PRODUCTS_API_TOKEN', doc: 'Sent as a bearer token; redacted everywhere.', secret: true }),
+  PRODUCTS_ALLOW_REDIRECTS: origins(
+    {
+      name: 'PRODUCTS_ALLOW_REDIRECTS',
+      defaultValue: '',
+      doc: 'Other origins (`https://cdn.example.com`, comma-separated) an API redirect may lead to; they never get the token or URL credentials. A redirect to any other origin fails the job for good. Every hop is kept in the request log.',
+    },
+    ['http:', 'https:'],
+  ),
   PRODUCTS_TIMEOUT_MS: integer({ name: 'PRODUCTS_TIMEOUT_MS', defaultValue: '10000', doc: 'Per-request timeout.' }, 1, 10 * MINUTE),
   PRODUCTS_MAX_PAGES: integer({ name: 'PRODUCTS_MAX_PAGES', defaultValue: '100000', doc: 'A snapshot needing more pages is aborted.' }, 1),
   PRODUCTS_CONCURRENCY: integer({ name: 'PRODUCTS_CONCURRENCY', defaultValue: '4', doc: 'Pages fetched at once (offset and page pagination).' }, 1, 64),

@@ -1,9 +1,12 @@
+import { echoInput, redactUrlValue } from '@recomart/logging';
 import { z } from 'zod';
 
 /**
  * One environment variable: its name, default, documentation and the zod
  * schema that turns the raw string into a typed value. Every schema produces
- * the exact message `NAME must be <expectation>, got "<value>"` on bad input.
+ * the exact message `NAME must be <expectation>, got "<value>"` on bad input;
+ * the value is shown without URL credentials or secret query values, cut to
+ * 200 characters (`echoInput`), and not at all for a secret variable.
  */
 export interface Variable<T> {
   readonly name: string;
@@ -16,11 +19,17 @@ export interface Variable<T> {
   readonly parse: (raw: string) => { ok: true; value: T } | { ok: false; message: string };
 }
 
-function fromZod<T>(name: string, expectation: string, schema: z.ZodType<T>) {
+/** How a bad value is repeated in its message: never whole when it may hold a secret. */
+function shownValue(raw: string, secret: boolean): string {
+  if (secret) return `a value of ${raw.length} characters (not shown: secret)`;
+  return echoInput(redactUrlValue(raw));
+}
+
+function fromZod<T>(name: string, expectation: string, schema: z.ZodType<T>, secret: boolean) {
   return (raw: string): { ok: true; value: T } | { ok: false; message: string } => {
     const result = schema.safeParse(raw);
     if (result.success) return { ok: true, value: result.data };
-    return { ok: false, message: `${name} must be ${expectation}, got ${JSON.stringify(raw)}` };
+    return { ok: false, message: `${name} must be ${expectation}, got ${shownValue(raw, secret)}` };
   };
 }
 
@@ -37,7 +46,7 @@ function declare<T>(d: Declare, expectation: string, schema: z.ZodType<T>): Vari
     defaultValue: d.defaultValue,
     doc: d.doc,
     secret: d.secret ?? false,
-    parse: fromZod(d.name, expectation, schema),
+    parse: fromZod(d.name, expectation, schema, d.secret ?? false),
   };
 }
 
@@ -93,8 +102,20 @@ export function bool(d: Declare): Variable<boolean> {
   );
 }
 
+/** Whether a URL's user and password percent-decode, as clients (ioredis, the products transport) will decode them. */
+function credentialsDecode(s: string): boolean {
+  try {
+    const u = new URL(s);
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function url(d: Declare, protocols: readonly string[], expectation: string): Variable<string> {
-  return declare(
+  const base = declare(
     d,
     expectation,
     z.string().refine((s) => {
@@ -107,6 +128,17 @@ export function url(d: Declare, protocols: readonly string[], expectation: strin
       }
     }),
   );
+  return {
+    ...base,
+    parse: (raw) => {
+      const result = base.parse(raw);
+      if (!result.ok || credentialsDecode(raw)) return result;
+      return {
+        ok: false,
+        message: `${d.name} must be ${expectation} whose user and password are percent-encoded (write "%" as "%25"), got ${shownValue(raw, d.secret ?? false)}`,
+      };
+    },
+  };
 }
 
 export function optionalUrl(d: Declare, protocols: readonly string[], expectation: string): Variable<string | undefined> {
@@ -115,6 +147,26 @@ export function optionalUrl(d: Declare, protocols: readonly string[], expectatio
     ...inner,
     parse: (raw) => (raw === '' ? { ok: true, value: undefined } : inner.parse(raw)),
   };
+}
+
+/** Whether `s` is a bare origin: `scheme://host[:port]`, nothing else. */
+function isOrigin(s: string, protocols: readonly string[]): boolean {
+  if (!URL.canParse(s)) return false;
+  const u = new URL(s);
+  return protocols.includes(u.protocol) && u.hostname !== '' && u.origin === s.replace(/\/$/, '').toLowerCase();
+}
+
+/** Comma-separated origins (`https://cdn.example.com,http://127.0.0.1:8080`), each as `URL.origin` writes it; '' = none. */
+export function origins(d: Declare, protocols: readonly string[]): Variable<readonly string[]> {
+  return declare(
+    d,
+    `comma-separated origins such as ${protocols[protocols.length - 1] ?? 'https:'}//cdn.example.com:8443 (scheme, host and port only)`,
+    z
+      .string()
+      .transform((s) => s.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+      .refine((list) => list.every((o) => isOrigin(o, protocols)))
+      .transform((list) => Object.freeze(list.map((o) => new URL(o).origin))),
+  );
 }
 
 /** A cron expression of five or six space-separated fields (checked fully by BullMQ's cron parser). */

@@ -33,6 +33,32 @@ describe('loadConfig', () => {
     expect(problemOf({ REDIS_URL: 'localhost' })).toBe('REDIS_URL must be a redis:// or rediss:// URL, got "localhost"');
   });
 
+  it('never repeats a password from a malformed URL (finding 10)', () => {
+    expect(problemOf({ REDIS_URL: 'redis//:hunter2pass@10.0.0.5:6379' })).toBe(
+      'REDIS_URL must be a redis:// or rediss:// URL, got "redis//[REDACTED]@10.0.0.5:6379"',
+    );
+    expect(problemOf({ PRODUCTS_API_URL: 'htp://catalog:c4t pass@api.example.test/products?api_key=AK1' })).toBe(
+      'PRODUCTS_API_URL must be an http:// or https:// URL, got "htp://[REDACTED]@api.example.test/products?api_key=[REDACTED]"',
+    );
+  });
+
+  it('refuses credentials that do not percent-decode, naming the variable (ioredis would throw "URI malformed")', () => {
+    expect(problemOf({ REDIS_URL: 'redis://:pw%zz@10.0.0.5:6379' })).toBe(
+      'REDIS_URL must be a redis:// or rediss:// URL whose user and password are percent-encoded (write "%" as "%25"), got "redis://[REDACTED]@10.0.0.5:6379"',
+    );
+    expect(loadConfig({ REDIS_URL: 'redis://:pw%25zz@10.0.0.5:6379' }).secrets).toContain('pw%zz');
+  });
+
+  it('cuts an echoed bad value to 200 characters with its length (finding 14)', () => {
+    const msg = problemOf({ QUEUE_PREFIX: 'q'.repeat(5_000_000) });
+    expect(msg).toBe(`QUEUE_PREFIX must be letters, digits, "_" or "-" (1 to 64 characters), got "${'q'.repeat(200)}…" (5,000,000 characters)`);
+  });
+
+  it('reads PRODUCTS_ALLOW_REDIRECTS as origins, none by default', () => {
+    expect(loadConfig({}).products.allowRedirects).toEqual([]);
+    expect(loadConfig({ PRODUCTS_ALLOW_REDIRECTS: 'https://CDN.example.com, http://127.0.0.1:8080/' }).products.allowRedirects).toEqual(['https://cdn.example.com', 'http://127.0.0.1:8080']);
+  });
+
   it('lists every bad variable at once', () => {
     const msg = problemOf({ JOB_ATTEMPTS: '0', LOG_LEVEL: 'loud' });
     expect(msg).toContain('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"');
@@ -71,6 +97,8 @@ describe('loadConfig', () => {
     ["PRODUCTS_CURSOR_FIELD", "", 'PRODUCTS_CURSOR_FIELD must be a non-empty string, got ""'],
     ["PRODUCTS_TOTAL_FIELD", "", 'PRODUCTS_TOTAL_FIELD must be a non-empty string, got ""'],
     ["PRODUCTS_FIELD_MAP", "product_id", 'PRODUCTS_FIELD_MAP must be comma-separated name=field pairs such as product_id=id,popularity_score=rating, got "product_id"'],
+    ["LOG_REPEAT_WINDOW_MS", "-1", 'LOG_REPEAT_WINDOW_MS must be an integer from 0 to 3600000, got "-1"'],
+    ["PRODUCTS_ALLOW_REDIRECTS", "https://cdn.example.com/path", 'PRODUCTS_ALLOW_REDIRECTS must be comma-separated origins such as https://cdn.example.com:8443 (scheme, host and port only), got "https://cdn.example.com/path"'],
     ["PRODUCTS_TIMEOUT_MS", "0", 'PRODUCTS_TIMEOUT_MS must be an integer from 1 to 600000, got "0"'],
     ["PRODUCTS_MAX_PAGES", "0", 'PRODUCTS_MAX_PAGES must be an integer >= 1, got "0"'],
     ["PRODUCTS_CONCURRENCY", "65", 'PRODUCTS_CONCURRENCY must be an integer from 1 to 64, got "65"'],

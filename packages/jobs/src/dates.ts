@@ -1,5 +1,6 @@
 import { InvalidInputError } from './errors.js';
 import { wallClockOf } from './zoned-time.js';
+import { echoInput } from '@recomart/logging';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
@@ -36,7 +37,7 @@ export function parseLogicalDate(value: unknown, label = 'date'): string {
     const m = typeof value === 'string' ? DATE_RE.exec(value) : null;
     const shaped = m !== null && isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]));
     const rule = shaped ? `be from ${FIRST_LOGICAL_DATE} to ${LAST_LOGICAL_DATE}` : 'be a calendar date as YYYY-MM-DD';
-    throw new InvalidInputError(`${label} must ${rule}, got ${JSON.stringify(value)}`);
+    throw new InvalidInputError(`${label} must ${rule}, got ${echoInput(value)}`);
   }
   return value;
 }

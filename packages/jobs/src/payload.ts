@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isLogicalDate } from './dates.js';
 import { InvalidInputError } from './errors.js';
 import { SOURCES, type SourceName } from './sources.js';
+import { ECHO_MAX_CHARS, echoInput } from '@recomart/logging';
 
 export const TRIGGERS = ['schedule', 'backfill', 'manual', 'catch-up'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
@@ -36,9 +37,12 @@ export function parsePayload(data: unknown): IngestPayload {
       (v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined),
       data,
     );
-    if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
-    if (issue.code === 'invalid_value') return `${path}: must be one of ${issue.values.join(', ')}, got ${JSON.stringify(got)}`;
-    return `${path}: ${issue.message}, got ${JSON.stringify(got) ?? 'nothing'}`;
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.join(', ');
+      return `unknown field(s) ${keys.length <= ECHO_MAX_CHARS ? keys : echoInput(keys)}`;
+    }
+    if (issue.code === 'invalid_value') return `${path}: must be one of ${issue.values.join(', ')}, got ${echoInput(got)}`;
+    return `${path}: ${issue.message}, got ${echoInput(got)}`;
   });
   throw new InvalidInputError(`job data is invalid: ${problems.join('; ')}`);
 }

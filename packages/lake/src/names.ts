@@ -1,4 +1,5 @@
 import { InvalidInputError, parseLogicalDate } from '@recomart/jobs';
+import { echoInput } from '@recomart/logging';
 
 /** What a source name must look like: it is a folder name under `raw/`. */
 export const SOURCE_NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -28,7 +29,7 @@ export const RESERVED_FILE_NAMES: ReadonlySet<string> = new Set(['_manifest.json
  */
 export function checkSourceName(value: unknown, label = 'source'): string {
   if (typeof value !== 'string' || !SOURCE_NAME_RE.test(value)) {
-    throw new InvalidInputError(`${label} must match ${SOURCE_NAME_RE.source}, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidInputError(`${label} must match ${SOURCE_NAME_RE.source}, got ${echoInput(value)}`);
   }
   return value;
 }
@@ -47,7 +48,7 @@ export function checkDate(value: unknown, label = 'date'): string {
  */
 export function checkRunId(value: unknown): string {
   if (typeof value !== 'string' || !RUN_ID_RE.test(value)) {
-    throw new InvalidInputError(`runId must match ${RUN_ID_RE.source}, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidInputError(`runId must match ${RUN_ID_RE.source}, got ${echoInput(value)}`);
   }
   return value;
 }
@@ -58,7 +59,7 @@ export function checkRunId(value: unknown): string {
  */
 export function checkJobId(value: unknown, label = 'jobId'): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > 512 || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new InvalidInputError(`${label} must be 1 to 512 characters without control characters, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidInputError(`${label} must be 1 to 512 characters without control characters, got ${echoInput(value)}`);
   }
   return value;
 }
@@ -69,7 +70,7 @@ export function checkJobId(value: unknown, label = 'jobId'): string {
  */
 export function checkAttempt(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidInputError(`attempt must be a whole number from 0, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidInputError(`attempt must be a whole number from 0, got ${echoInput(value)}`);
   }
   return value;
 }
@@ -80,7 +81,7 @@ export function checkAttempt(value: unknown): number {
  */
 export function checkVersion(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidInputError(`version must be a whole number from 1, got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidInputError(`version must be a whole number from 1, got ${echoInput(value)}`);
   }
   return value;
 }
@@ -114,7 +115,7 @@ export function fileNameProblem(name: unknown): string | undefined {
 export function checkFileName(name: unknown): string {
   const problem = fileNameProblem(name);
   if (problem !== undefined) {
-    throw new InvalidInputError(`file name ${JSON.stringify(name) ?? String(name)} is refused: ${problem}`);
+    throw new InvalidInputError(`file name ${echoInput(name)} is refused: ${problem}`);
   }
   return name as string;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@recomart/jobs';
+import { echoInput } from '@recomart/logging';
 import { checkDate, checkFileName, checkRunId, checkSourceName, partitionPath, quarantinePath, resolveInside, versionPath } from '@recomart/lake';
 
 describe('source names', () => {
@@ -61,14 +62,14 @@ describe('file names inside a version', () => {
     ['_reason.json', 'the name is reserved for the lake'],
   ])('refuses %j: %s', (name, reason) => {
     expect(() => checkFileName(name)).toThrow(InvalidInputError);
-    expect(() => checkFileName(name)).toThrow(`file name ${JSON.stringify(name)} is refused: ${reason}`);
+    expect(() => checkFileName(name)).toThrow(`file name ${echoInput(name)} is refused: ${reason}`);
   });
 });
 
 describe('run ids', () => {
   it.each(['run-1', 'clickstream__2024-01-01:3', 'a.b@c'])('accepts %j', (id) => expect(checkRunId(id)).toBe(id));
   it.each(['../x', 'a/b', '.x', '', 'a\u0000', 'x'.repeat(201)])('refuses %j', (id) => {
-    expect(() => checkRunId(id)).toThrow(`runId must match ^[A-Za-z0-9_][A-Za-z0-9._:@=+-]{0,199}$, got ${JSON.stringify(id)}`);
+    expect(() => checkRunId(id)).toThrow(`runId must match ^[A-Za-z0-9_][A-Za-z0-9._:@=+-]{0,199}$, got ${echoInput(id)}`);
   });
 });
 

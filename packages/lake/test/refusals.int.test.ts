@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@recomart/jobs';
+import { echoInput } from '@recomart/logging';
 import { openLake, type Lake } from '@recomart/lake';
 import { sessionInit, tempDataDirEach, treeOf } from './temp-lake.js';
 
@@ -22,7 +23,7 @@ async function refusedUntouched(call: () => Promise<unknown>, value: string): Pr
     (e: unknown) => e,
   );
   expect(err, `expected ${JSON.stringify(value)} to be refused`).toBeInstanceOf(InvalidInputError);
-  expect((err as Error).message).toContain(JSON.stringify(value));
+  expect((err as Error).message).toContain(echoInput(value));
   expect((err as Error).message).not.toContain('\n');
   expect(await treeOf(data.dir)).toEqual([]);
 }

@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pinoPretty from 'pino-pretty';
 import { humanLine, type LogObject } from './human-line.js';
+import { redactUrlSecrets } from './url-secrets.js';
 
 export type { Logger } from 'pino';
 
@@ -12,14 +13,12 @@ export const REDACT_PATHS = ['password', 'token', 'apiToken', 'authorization', '
   `*.*.*.${key}`,
 ]);
 
-/** `scheme://user:password@host` → `scheme://[REDACTED]@host`, anywhere in a line. */
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@"]*:[^\s/@"]*@/gi;
 /** `Bearer abc…` → `Bearer [REDACTED]`. */
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 
-/** Removes known secret values, URL credentials and bearer tokens from one serialized line. */
+/** Removes known secret values, URL credentials, secret query values and bearer tokens from one serialized line. */
 export function scrubLine(line: string, secrets: readonly string[] = []): string {
-  let out = line.replace(URL_CREDENTIALS, '$1[REDACTED]@').replace(BEARER, '$1[REDACTED]');
+  let out = redactUrlSecrets(line).replace(BEARER, '$1[REDACTED]');
   for (const s of secrets) {
     if (!s) continue;
     out = out.split(s).join('[REDACTED]');

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, describeConfig } from '@recomart/config';
-import { createLogger, jobLogger, scrubLine } from '@recomart/logging';
+import { createLogger, jobLogger, redactUrlSecrets, redactUrlValue, scrubLine } from '@recomart/logging';
 
 function capture() {
   const lines: string[] = [];
@@ -52,5 +52,42 @@ describe('log redaction', () => {
 
   it('scrubs URL credentials and bearer tokens even when no secret was configured', () => {
     expect(scrubLine('"amqp://u:p4ss@h/x" Bearer abc.def-123')).toBe('"amqp://[REDACTED]@h/x" Bearer [REDACTED]');
+  });
+});
+
+describe('secrets in URL query strings', () => {
+  it('are redacted by parameter name, wherever a URL appears in a line', () => {
+    const names = ['api_key', 'apikey', 'api-key', 'apiKey', 'key', 'token', 'access_token', 'refresh_token', 'secret', 'client_secret', 'password', 'passwd', 'pwd', 'signature', 'X-Amz-Signature', 'X-Amz-Credential', 'sig', 'auth', 'auth_token', 'session_id'];
+    for (const name of names) {
+      const line = `GET https://api.example.test/p?offset=0&${name}=V4lue-9%2F8&limit=100 failed`;
+      expect(scrubLine(line), name).toBe(`GET https://api.example.test/p?offset=0&${name}=[REDACTED]&limit=100 failed`);
+      expect(scrubLine(JSON.stringify({ url: `http://h/x?${name}=V4lue-9` })), name).toBe(`{"url":"http://h/x?${name}=[REDACTED]"}`);
+    }
+  });
+
+  it('keeps ordinary parameters (the request log stays useful)', () => {
+    const line = 'http://h/products?offset=100&limit=50&cursor=abc&page=2&per_page=10&sort=price';
+    expect(scrubLine(line)).toBe(line);
+  });
+
+  it('are not in the worker start-up line (the effective configuration)', () => {
+    const withQuerySecrets = loadConfig({
+      PRODUCTS_API_URL: 'https://api.example.test/products?api_key=AK-91f3c2e0&region=eu',
+      CLICKSTREAM_URL_TEMPLATE: 'https://exports.example.test/{date}.csv?access_token=AT-77d1a0b2',
+      REDIS_URL: 'redis://redis.internal:6379/0?password=RP-5e6f7a8b',
+    });
+    const { lines, destination } = capture();
+    const log = createLogger({ app: 'worker', secrets: withQuerySecrets.secrets, destination });
+    log.info({ event: 'worker-starting', config: describeConfig(withQuerySecrets) }, 'worker starting');
+    const described = JSON.stringify(describeConfig(withQuerySecrets));
+    for (const text of [lines.join('\n'), described]) {
+      for (const s of ['AK-91f3c2e0', 'AT-77d1a0b2', 'RP-5e6f7a8b']) expect(text).not.toContain(s);
+      expect(text).toContain('region=eu');
+    }
+  });
+
+  it('a malformed URL loses its credentials too (a typo such as redis//:pw@host)', () => {
+    expect(redactUrlSecrets('REDIS_URL must be a URL, got "redis//:pa@ss@10.0.0.1:6379"')).toBe('REDIS_URL must be a URL, got "redis//[REDACTED]@10.0.0.1:6379"');
+    expect(redactUrlValue('http://us er:pa ss@[bad/x?token=t0k')).toBe('http://[REDACTED]@[bad/x?token=[REDACTED]');
   });
 });

@@ -5,7 +5,7 @@ export {
   safeRedisUrl,
   RedisUnreachableError,
 } from './redis-connection.js';
-export { guardRedis, RedisPolicyError, type RedisGuardReport } from './redis-guard.js';
+export { connectGuarded, guardRedis, RedisPolicyError, type RedisGuardReport } from './redis-guard.js';
 export { ingestJobOptions, ingestBackoff, INGEST_BACKOFF } from './job-options.js';
 export {
   createIngestQueue,

@@ -1,3 +1,4 @@
+import { redactUrlSecrets } from '@recomart/logging';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** Thrown when Redis does not answer at start-up; the message tells the operator what to do. */
@@ -5,19 +6,9 @@ export class RedisUnreachableError extends Error {
   override readonly name = 'RedisUnreachableError';
 }
 
-/** `redis://user:pass@host` → `redis://[REDACTED]@host`, for messages. */
+/** `redis://user:pass@host?password=x` → `redis://[REDACTED]@host?password=[REDACTED]`, for messages. */
 export function safeRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-      return url.replace(/\/\/[^@/]*@/, '//[REDACTED]@');
-    }
-    return url;
-  } catch {
-    return '[invalid URL]';
-  }
+  return redactUrlSecrets(url);
 }
 
 /** Reconnect quickly and forever: 100 ms, 200 ms … capped at 2 s. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { connectOrExplain } from './redis-connection.js';
 
 /** Thrown when Redis could evict queue keys (maxmemory-policy other than noeviction): BullMQ would lose jobs. */
 export class RedisPolicyError extends Error {
@@ -41,4 +42,18 @@ export async function guardRedis(conn: Redis, warn: (message: string) => void): 
     warn('Redis has AOF persistence off (appendonly no): a Redis restart loses queued jobs; enable appendonly yes in production');
   }
   return { maxmemoryPolicy: policy, aofEnabled, version };
+}
+
+/**
+ * What every process that writes to Redis does before its first write (worker,
+ * `enqueue`, `backfill`, `schedule`, the board, the audit sink): connect,
+ * failing fast with the instruction when Redis is not there, then refuse an
+ * evicting Redis with the one RedisPolicyError message.
+ *
+ * @throws RedisUnreachableError when Redis does not answer
+ * @throws RedisPolicyError when its maxmemory-policy is not `noeviction`
+ */
+export async function connectGuarded(conn: Redis, url: string, warn: (message: string) => void, timeoutMs?: number): Promise<RedisGuardReport> {
+  await connectOrExplain(conn, url, timeoutMs);
+  return guardRedis(conn, warn);
 }

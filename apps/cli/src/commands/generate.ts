@@ -2,6 +2,7 @@ import { boolFlag, intFlag, parseFlags, printJson, stringFlag, UsageError, type 
 import { loadConfig } from '@recomart/config';
 import { dateRange } from '@recomart/jobs';
 import { generateClickstreamDay, type GeneratedDay } from '@recomart/sources';
+import { echoInput } from '@recomart/logging';
 
 /** Rows per day when `--rows-per-day` is not given. */
 const DEFAULT_ROWS_PER_DAY = 100_000;
@@ -39,7 +40,7 @@ Examples:
 /** `--dirty` as a number from 0 to 1. */
 function dirtyFlag(raw: string | undefined): number {
   if (raw === undefined) return 0;
-  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) > 1) throw new UsageError(`--dirty must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) > 1) throw new UsageError(`--dirty must be a number from 0 to 1, got ${echoInput(raw)}`);
   return Number(raw);
 }
 

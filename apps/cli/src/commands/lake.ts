@@ -2,6 +2,7 @@ import { boolFlag, intFlag, parseFlags, printJson, stringFlag, UsageError, type 
 import { loadConfig } from '@recomart/config';
 import { InvalidInputError, parseLogicalDate } from '@recomart/jobs';
 import { checkSourceName, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
+import { echoInput } from '@recomart/logging';
 
 const LS_HELP = `Usage: recomart lake ls [--source S] [--from D] [--to D] [--json]
 
@@ -250,7 +251,7 @@ export const lakeCommand: Command = {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${JSON.stringify(sub)} (use ls, show, verify or sweep)`);
+    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${echoInput(sub)} (use ls, show, verify or sweep)`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(`${SUB_HELP[sub]}\n`);
       return 0;

@@ -11,7 +11,7 @@ import { readRateLimitHeaders } from './rate-limit-headers.js';
 import { RequestPacer } from './request-pacer.js';
 import type { RequestLogEntry } from './request-log.js';
 import { parseRetryAfter } from './retry-after.js';
-import { TransportFailure, type HttpAnswer, type HttpTransport } from './transport.js';
+import { MAX_REDIRECTS, RedirectRefusedError, TransportFailure, type HttpAnswer, type HttpTransport, type RedirectHop } from './transport.js';
 
 /** A request budget shared by every worker (`SourceContext.requestBudget`). */
 export type RequestBudget = NonNullable<SourceContext['requestBudget']>;
@@ -105,6 +105,7 @@ export class PageFetcher {
         const answer = await this.transport.get(url, signal);
         this.lastAnsweredAt = Date.now();
         this.pacer.observe(readRateLimitHeaders(answer.headers), seq);
+        if (answer.redirects.length > 0) entry.redirects = this.shownHops(answer.redirects);
         entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
         entry.status = answer.status;
         entry.bytes = answer.body.byteLength;
@@ -139,6 +140,12 @@ export class PageFetcher {
         throw new PermanentSourceError(this.clean(`products page ${index}: ${statusLine}`));
       } catch (err) {
         if (entry.durationMs === 0) entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+        if (err instanceof RedirectRefusedError) {
+          entry.redirects = this.shownHops(err.hops);
+          entry.status = err.status;
+          entry.error = err.message;
+          throw new PermanentSourceError(this.clean(this.refusal(index, err)));
+        }
         if (err instanceof TransportFailure) {
           if (err.kind === 'aborted') throw this.interrupted(index, signal);
           lastError = new RetryableAnswer(`request to ${shownUrl} failed: ${err.message}`);
@@ -218,6 +225,18 @@ export class PageFetcher {
     const reason: unknown = signal.reason;
     const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted';
     return new TransientError(this.clean(`products snapshot interrupted at page ${index}: ${why}`));
+  }
+
+  private shownHops(hops: readonly RedirectHop[]): Array<{ status: number; to: string }> {
+    return hops.map((h) => ({ status: h.status, to: publicUrl(h.to, this.secrets) }));
+  }
+
+  /** The one line for a redirect not followed, naming both ends and what would allow it. */
+  private refusal(index: number, err: RedirectRefusedError): string {
+    const from = publicUrl(err.from, this.secrets);
+    const to = publicUrl(err.to, this.secrets);
+    if (err.reason === 'too-many') return `products page ${index}: ${from} redirected more than ${MAX_REDIRECTS} times (last to ${to}); not followed`;
+    return `products page ${index}: ${from} answered HTTP ${err.status} redirecting to another origin, ${to}; not followed (the API token is only ever sent to the API's own origin): add ${new URL(err.to).origin} to PRODUCTS_ALLOW_REDIRECTS to follow it without credentials`;
   }
 
   private clean(message: string): string {

@@ -100,7 +100,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       // The hand-back counters still hold (same settings): only the pages go.
       kept = kept === undefined ? undefined : { ...kept, next: null, apiTotal: null, requests: [] };
     }
-    const transport = new HttpTransport({ timeoutMs: s.timeoutMs, maxSockets: s.concurrency, token: s.apiToken });
+    const transport = new HttpTransport({ timeoutMs: s.timeoutMs, maxSockets: s.concurrency, token: s.apiToken, allowedRedirectOrigins: s.allowRedirects });
     const requests: RequestLogEntry[] = kept ? [...kept.requests] : [];
     const validator = new ProductValidator(s.fieldMap);
     const collector = new PageCollector(session, validator, (p) => ctx.progress(p));

@@ -1,7 +1,5 @@
 import { redactSecrets } from '@recomart/config';
-
-/** Query parameters whose values are treated as credentials wherever a URL is shown. */
-const SECRET_PARAM = /token|key|secret|password|passwd|signature|auth|credential/i;
+import { isSecretQueryParam, redactUrlSecrets } from '@recomart/logging';
 
 /**
  * A URL as it may be logged, written into a manifest or put in an error
@@ -16,10 +14,10 @@ export function publicUrl(url: string, secrets: readonly string[]): string {
       u.username = '';
       u.password = '';
     }
-    for (const name of [...u.searchParams.keys()]) if (SECRET_PARAM.test(name)) u.searchParams.set(name, '[REDACTED]');
+    for (const name of [...u.searchParams.keys()]) if (isSecretQueryParam(name)) u.searchParams.set(name, '[REDACTED]');
     shown = u.href;
   } catch {
-    /* not a URL: only the value redaction below applies */
+    shown = redactUrlSecrets(url);
   }
   return redactSecrets(shown, secrets);
 }

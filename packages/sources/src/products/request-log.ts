@@ -14,4 +14,6 @@ export interface RequestLogEntry {
   durationMs: number;
   /** What was wrong with this attempt, when something was. */
   error?: string;
+  /** Every redirect on the way (followed or refused), in order: its status and the URL it named, without credentials. */
+  redirects?: Array<{ status: number; to: string }>;
 }

@@ -11,11 +11,48 @@ import { ResponseBodyWatch } from '../response-body-watch.js';
  */
 export const MAX_PAGE_BYTES = 64 * 1024 * 1024;
 
+/** One redirect followed on the way to an answer: its status and where it sent us. */
+export interface RedirectHop {
+  status: number;
+  /** The URL the redirect named (may carry secrets in its query: show it through publicUrl). */
+  to: string;
+}
+
 /** One HTTP answer, body read in full. */
 export interface HttpAnswer {
   status: number;
   headers: { get(name: string): string | null };
   body: Buffer;
+  /** Every redirect followed before this answer, in order (empty when none). */
+  redirects: RedirectHop[];
+}
+
+/**
+ * Redirects followed for one request.
+ * @defaultValue 5
+ */
+export const MAX_REDIRECTS = 5;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Thrown when an answer redirects where the transport will not follow: to
+ * another origin (scheme, host and port) than the request's that
+ * `allowedRedirectOrigins` does not name, or past MAX_REDIRECTS. Not
+ * retryable: the same request would be redirected again. `from` and `to`
+ * may carry secrets in their query; show them through publicUrl.
+ */
+export class RedirectRefusedError extends Error {
+  override readonly name = 'RedirectRefusedError';
+  constructor(
+    readonly reason: 'other-origin' | 'too-many',
+    readonly from: string,
+    readonly to: string,
+    readonly status: number,
+    readonly hops: readonly RedirectHop[],
+  ) {
+    super(reason === 'other-origin' ? `HTTP ${status} redirect to another origin (${new URL(to).origin})` : `more than ${MAX_REDIRECTS} redirects`);
+  }
 }
 
 /**
@@ -42,6 +79,12 @@ export interface TransportOptions {
   token: string | undefined;
   /** Largest body accepted. @defaultValue MAX_PAGE_BYTES */
   maxBodyBytes?: number;
+  /**
+   * Origins other than the request's own that a redirect may lead to
+   * (`PRODUCTS_ALLOW_REDIRECTS`); credentials (the bearer token, URL
+   * user:password) are never sent to them. @defaultValue none
+   */
+  allowedRedirectOrigins?: readonly string[];
 }
 
 const USER_AGENT = 'recomart-ingest/0.1 (+products source)';
@@ -129,16 +172,42 @@ export class HttpTransport {
     const onAbort = () => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     const { href, authorization } = splitCredentials(url);
-    const headers = authorization && this.headers.authorization === undefined ? { ...this.headers, authorization } : this.headers;
+    const credentialed = authorization && this.headers.authorization === undefined ? { ...this.headers, authorization } : this.headers;
+    const anonymous = { accept: this.headers.accept as string, 'user-agent': USER_AGENT };
+    const origin = new URL(href).origin;
     const agentFor = (u: URL) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent);
-    const watch = new ResponseBodyWatch(agentFor(new URL(href)), href);
+    const redirects: RedirectHop[] = [];
+    let current = href;
+    let watch: ResponseBodyWatch | undefined;
     try {
       const maxBytes = this.options.maxBodyBytes ?? MAX_PAGE_BYTES;
-      const res = await fetch(href, { headers, agent: agentFor, signal: controller.signal, size: maxBytes, follow: 5 });
-      watch.attach(res.body as unknown as { destroy(error?: Error): unknown });
-      const body = await readBody(res.body, href, maxBytes);
-      return { status: res.status, headers: res.headers, body };
+      for (;;) {
+        // Credentials go to the request's own origin only: redirects are followed here, not by node-fetch.
+        const headers = new URL(current).origin === origin ? credentialed : anonymous;
+        watch = new ResponseBodyWatch(agentFor(new URL(current)), current);
+        const res = await fetch(current, { headers, agent: agentFor, signal: controller.signal, size: maxBytes, redirect: 'manual' });
+        watch.attach(res.body as unknown as { destroy(error?: Error): unknown });
+        const location = res.headers.get('location');
+        if (!REDIRECT_STATUSES.has(res.status) || location === null) {
+          const body = await readBody(res.body, current, maxBytes);
+          return { status: res.status, headers: res.headers, body, redirects };
+        }
+        // The redirect's own body is read and dropped, so its keep-alive connection is reused.
+        await readBody(res.body, current, maxBytes);
+        watch.end();
+        const next = URL.canParse(location, current) ? new URL(location, current).href : undefined;
+        if (next === undefined) throw new TransportFailure('network', `HTTP ${res.status} redirect with an invalid Location`);
+        const hop = { status: res.status, to: next };
+        if (redirects.length === MAX_REDIRECTS) throw new RedirectRefusedError('too-many', current, next, res.status, [...redirects, hop]);
+        const nextOrigin = new URL(next).origin;
+        if (nextOrigin !== origin && !(this.options.allowedRedirectOrigins ?? []).includes(nextOrigin)) {
+          throw new RedirectRefusedError('other-origin', current, next, res.status, [...redirects, hop]);
+        }
+        redirects.push(hop);
+        current = next;
+      }
     } catch (err) {
+      if (err instanceof RedirectRefusedError || err instanceof TransportFailure) throw err;
       // A body given up before its end still holds its connection (node-fetch 2 only pipes it): aborting frees it.
       controller.abort();
       if (timedOut) throw new TransportFailure('timeout', `timed out after ${this.options.timeoutMs} ms`, 'ETIMEDOUT');
@@ -150,7 +219,7 @@ export class HttpTransport {
       }
       throw err;
     } finally {
-      watch.end();
+      watch?.end();
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     }

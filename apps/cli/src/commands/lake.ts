@@ -1,7 +1,7 @@
 import { boolFlag, intFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo } from '@recomart/command';
 import { loadConfig } from '@recomart/config';
 import { InvalidInputError, parseLogicalDate } from '@recomart/jobs';
-import { checkSourceName, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
+import { checkSourceName, currentVersions, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
 
 const LS_HELP = `Usage: recomart lake ls [--source S] [--from D] [--to D] [--json]
 
@@ -38,6 +38,19 @@ Options:
   --date D     only this logical date, YYYY-MM-DD (default: every date)
   --json       the report as JSON on stdout`;
 
+const CURRENT_HELP = `Usage: recomart lake current --source S [--from D] [--to D] [--json]
+
+What a downstream reader should read: per committed partition, only its
+current (latest) version, its manifest and the URI of every file
+(file:///… on the folder lake). Point a query engine at these files, not at
+raw/<source>/**, so a reprocessed day counts once.
+
+Options:
+  --source S   the source (required)
+  --from D     only dates on or after D (YYYY-MM-DD)
+  --to D       only dates on or before D (YYYY-MM-DD)
+  --json       {"source", "partitions": [{date, version, manifest, records, rejected, files: [{path, uri, bytes, sha256}]}]}`;
+
 const SWEEP_HELP = `Usage: recomart lake sweep [--max-age-ms N] [--json]
 
 Removes staging leftovers of crashed or killed writers (raw/.staging/) whose
@@ -47,7 +60,7 @@ Options:
   --max-age-ms N   age limit (default: LAKE_STAGING_MAX_AGE_MS, 6 hours unless set)
   --json           the list of removed folders as JSON on stdout`;
 
-const HELP = `Usage: recomart lake <ls|show|verify|sweep> [options]
+const HELP = `Usage: recomart lake <ls|show|current|verify|sweep|watch> [options]
 
 Reads, checks and tidies the raw lake under $DATA_DIR/raw
 (<source>/<yyyy>/<mm>/<dd>/v<N>/ with _manifest.json).
@@ -56,16 +69,18 @@ ${LS_HELP}
 
 ${SHOW_HELP}
 
+${CURRENT_HELP}
+
 ${VERIFY_HELP}
 
 ${SWEEP_HELP}
 
 Exit codes: 0 success, 1 failure (or problems found by verify), 2 bad usage or bad input.`;
 
-const SUBCOMMANDS = ['ls', 'show', 'verify', 'sweep'] as const;
+const SUBCOMMANDS = ['ls', 'show', 'current', 'verify', 'sweep'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
-const SUB_HELP: Record<Subcommand, string> = { ls: LS_HELP, show: SHOW_HELP, verify: VERIFY_HELP, sweep: SWEEP_HELP };
+const SUB_HELP: Record<Subcommand, string> = { ls: LS_HELP, show: SHOW_HELP, current: CURRENT_HELP, verify: VERIFY_HELP, sweep: SWEEP_HELP };
 
 /** One partition in `lake ls`. */
 interface PartitionRow {
@@ -196,6 +211,29 @@ async function show(argv: readonly string[], io: CommandIo): Promise<number> {
   return 0;
 }
 
+async function current(argv: readonly string[], io: CommandIo): Promise<number> {
+  const f = parseFlags('lake current', argv, { source: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } });
+  const source = checkSourceName(required(stringFlag(f, 'source'), '--source', 'current'), '--source');
+  const from = optionalDate(stringFlag(f, 'from'), '--from');
+  const to = optionalDate(stringFlag(f, 'to'), '--to');
+  if (from !== undefined && to !== undefined && from > to) throw new InvalidInputError(`--from ${from} is after --to ${to}`);
+  const { lake } = lakeOf(io);
+  const partitions = await currentVersions(lake, source, { from, to });
+  if (boolFlag(f, 'json')) {
+    printJson(io, { source, partitions });
+    return 0;
+  }
+  if (partitions.length === 0) {
+    io.stdout.write(`no committed partitions of ${source}${from || to ? ` from ${from ?? 'the start'} to ${to ?? 'the end'}` : ''}\n`);
+    return 0;
+  }
+  for (const p of partitions) {
+    io.stdout.write(`${p.date}  v${p.version}  records ${p.records}  rejected ${p.rejected}  ${p.manifest}\n`);
+    for (const file of p.files) io.stdout.write(`  ${file.uri}\n`);
+  }
+  return 0;
+}
+
 function problemLine(p: VerifyProblem): string {
   return `${p.kind.padEnd(12)}  ${p.path}  ${p.detail}`;
 }
@@ -232,25 +270,25 @@ async function sweep(argv: readonly string[], io: CommandIo): Promise<number> {
   return 0;
 }
 
-const RUN: Record<Subcommand, (argv: readonly string[], io: CommandIo) => Promise<number>> = { ls, show, verify, sweep };
+const RUN: Record<Subcommand, (argv: readonly string[], io: CommandIo) => Promise<number>> = { ls, show, current, verify, sweep };
 
 function isSubcommand(value: string): value is Subcommand {
   return (SUBCOMMANDS as readonly string[]).includes(value);
 }
 
-/** `recomart lake ls | show | verify | sweep`: read, check and tidy the raw lake. */
+/** `recomart lake ls | show | current | verify | sweep`: read, check and tidy the raw lake. */
 export const lakeCommand: Command = {
   name: 'lake',
-  summary: 'ls | show | verify | sweep the raw lake',
+  summary: 'ls | show | current | verify | sweep the raw lake',
   help: HELP,
   run: async (argv, io) => {
     const [sub, ...rest] = argv;
-    if (sub === undefined) throw new UsageError('lake: a subcommand is required: ls, show, verify or sweep');
+    if (sub === undefined) throw new UsageError('lake: a subcommand is required: ls, show, current, verify or sweep');
     if (sub === '--help' || sub === '-h' || sub === 'help') {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${JSON.stringify(sub)} (use ls, show, verify or sweep)`);
+    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${JSON.stringify(sub)} (use ls, show, current, verify or sweep)`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(`${SUB_HELP[sub]}\n`);
       return 0;

@@ -166,7 +166,7 @@ describe('recomart lake sweep', () => {
 describe('usage', () => {
   it('prints help for the command and each subcommand', async () => {
     expect((await run('--help')).out).toContain('Usage: recomart lake <ls|show|current|verify|sweep|watch> [options]');
-    for (const sub of ['ls', 'show', 'current', 'verify', 'sweep']) {
+    for (const sub of ['ls', 'show', 'current', 'verify', 'sweep', 'watch']) {
       const r = await run(sub, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toContain(`Usage: recomart lake ${sub}`);
@@ -174,8 +174,8 @@ describe('usage', () => {
   });
 
   it('refuses a missing or unknown subcommand and unknown flags', async () => {
-    await expect(run()).rejects.toThrow('lake: a subcommand is required: ls, show, current, verify or sweep');
-    await expect(run('repair')).rejects.toThrow('lake: unknown subcommand "repair" (use ls, show, current, verify or sweep)');
+    await expect(run()).rejects.toThrow('lake: a subcommand is required: ls, show, current, verify, sweep or watch');
+    await expect(run('repair')).rejects.toThrow('lake: unknown subcommand "repair" (use ls, show, current, verify, sweep or watch)');
     await expect(run('verify', '--fix')).rejects.toThrow(UsageError);
   });
 

@@ -5,6 +5,7 @@ import { workerIdentity, type Logger } from '@recomart/logging';
 import {
   AuditEmitter,
   checkPartitionZone,
+  CommitFeed,
   connectOrExplain,
   createIngestQueue,
   createProducerConnection,
@@ -21,6 +22,7 @@ import {
 import { sourceRegistry, type Source } from '@recomart/sources';
 import { WaitingError, Worker } from 'bullmq';
 import type { IngestPayload } from '@recomart/jobs';
+import { announcingCommits } from './commit-announcing-lake.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { createIngestProcessor, RetryableJobError } from './processor.js';
@@ -76,6 +78,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const connection = createWorkerConnection(config.redisUrl, 'recomart-worker');
   connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
+  const feedingLake = announcingCommits(lake, new CommitFeed(connection, config.queuePrefix, config.lake.commitFeedMaxLen));
   const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
   const metrics = new WorkerMetrics(
     async () =>
@@ -104,7 +107,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     const queue = queues.get(source) as IngestQueue;
     const processor = createIngestProcessor({
       config,
-      lake,
+      lake: feedingLake,
       sources: options.registry ?? sourceRegistry,
       logger,
       audit,

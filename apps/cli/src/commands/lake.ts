@@ -2,6 +2,7 @@ import { boolFlag, intFlag, parseFlags, printJson, stringFlag, UsageError, type 
 import { loadConfig } from '@recomart/config';
 import { InvalidInputError, parseLogicalDate } from '@recomart/jobs';
 import { checkSourceName, currentVersions, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
+import { watch, WATCH_HELP } from './lake-watch.js';
 
 const LS_HELP = `Usage: recomart lake ls [--source S] [--from D] [--to D] [--json]
 
@@ -75,12 +76,14 @@ ${VERIFY_HELP}
 
 ${SWEEP_HELP}
 
+${WATCH_HELP}
+
 Exit codes: 0 success, 1 failure (or problems found by verify), 2 bad usage or bad input.`;
 
-const SUBCOMMANDS = ['ls', 'show', 'current', 'verify', 'sweep'] as const;
+const SUBCOMMANDS = ['ls', 'show', 'current', 'verify', 'sweep', 'watch'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
-const SUB_HELP: Record<Subcommand, string> = { ls: LS_HELP, show: SHOW_HELP, current: CURRENT_HELP, verify: VERIFY_HELP, sweep: SWEEP_HELP };
+const SUB_HELP: Record<Subcommand, string> = { ls: LS_HELP, show: SHOW_HELP, current: CURRENT_HELP, verify: VERIFY_HELP, sweep: SWEEP_HELP, watch: WATCH_HELP };
 
 /** One partition in `lake ls`. */
 interface PartitionRow {
@@ -270,25 +273,25 @@ async function sweep(argv: readonly string[], io: CommandIo): Promise<number> {
   return 0;
 }
 
-const RUN: Record<Subcommand, (argv: readonly string[], io: CommandIo) => Promise<number>> = { ls, show, current, verify, sweep };
+const RUN: Record<Subcommand, (argv: readonly string[], io: CommandIo) => Promise<number>> = { ls, show, current, verify, sweep, watch };
 
 function isSubcommand(value: string): value is Subcommand {
   return (SUBCOMMANDS as readonly string[]).includes(value);
 }
 
-/** `recomart lake ls | show | current | verify | sweep`: read, check and tidy the raw lake. */
+/** `recomart lake ls | show | current | verify | sweep | watch`: read, check and tidy the raw lake. */
 export const lakeCommand: Command = {
   name: 'lake',
-  summary: 'ls | show | current | verify | sweep the raw lake',
+  summary: 'ls | show | current | verify | sweep | watch the raw lake',
   help: HELP,
   run: async (argv, io) => {
     const [sub, ...rest] = argv;
-    if (sub === undefined) throw new UsageError('lake: a subcommand is required: ls, show, current, verify or sweep');
+    if (sub === undefined) throw new UsageError('lake: a subcommand is required: ls, show, current, verify, sweep or watch');
     if (sub === '--help' || sub === '-h' || sub === 'help') {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${JSON.stringify(sub)} (use ls, show, current, verify or sweep)`);
+    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${JSON.stringify(sub)} (use ls, show, current, verify, sweep or watch)`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(`${SUB_HELP[sub]}\n`);
       return 0;

@@ -1,6 +1,6 @@
 import { describeConfig, type Config } from '@recomart/config';
 import { queueName, SOURCES, type SourceName } from '@recomart/jobs';
-import { openLake, type Lake } from '@recomart/lake';
+import { lakeFreshness, openLake, type Lake } from '@recomart/lake';
 import { workerIdentity, type Logger } from '@recomart/logging';
 import {
   AuditEmitter,
@@ -38,6 +38,8 @@ export interface StartWorkerOptions {
   httpPort?: number | null;
   /** Source implementations. @defaultValue the real registry */
   registry?: Readonly<Record<SourceName, Source>>;
+  /** The clock of the lake freshness gauges. @defaultValue `() => new Date()` */
+  now?: () => Date;
 }
 
 export interface RunningWorker {
@@ -80,6 +82,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
   const feedingLake = announcingCommits(lake, new CommitFeed(connection, config.queuePrefix, config.lake.commitFeedMaxLen));
   const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
+  const now = options.now ?? (() => new Date());
   const metrics = new WorkerMetrics(
     async () =>
       Promise.all(
@@ -89,6 +92,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         })),
       ),
     () => listFailedForGood(queues, lake),
+    () => lakeFreshness(lake, sources, { now: now(), timeZone: config.schedule.partitionTz, days: config.schedule.catchUpDays }),
   );
   const budgets =
     config.products.rateLimitPerSecond > 0

@@ -28,3 +28,4 @@ export { SYNC_WRITE_MAX_BYTES, LAKE_FILE_MODE, LAKE_FOLDER_MODE, nodeFileSystem,
 export { hashFile } from './verify.js';
 export { defaultCodeVersion } from './code-version.js';
 export { currentVersions, type CurrentFile, type CurrentPartition } from './current-versions.js';
+export { lakeFreshness, sourceFreshness, type SourceFreshness } from './freshness.js';

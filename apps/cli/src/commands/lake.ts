@@ -1,7 +1,8 @@
 import { boolFlag, intFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo } from '@recomart/command';
-import { loadConfig } from '@recomart/config';
+import { loadConfig, type Config } from '@recomart/config';
 import { InvalidInputError, parseLogicalDate } from '@recomart/jobs';
 import { checkSourceName, currentVersions, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
+import { deepVerify } from './deep-verify.js';
 import { watch, WATCH_HELP } from './lake-watch.js';
 
 const LS_HELP = `Usage: recomart lake ls [--source S] [--from D] [--to D] [--json]
@@ -27,16 +28,20 @@ Options:
   --version N   a given version (default: the latest)
   --json        the manifest as JSON on stdout`;
 
-const VERIFY_HELP = `Usage: recomart lake verify [--source S] [--date D] [--json]
+const VERIFY_HELP = `Usage: recomart lake verify [--source S] [--date D] [--deep] [--json]
 
-Re-hashes every file of every committed version against its manifest and
-reports missing, extra and corrupt files and unreadable manifests, each with
-its path. Never repairs anything. Exit 0 only when everything verifies,
-1 otherwise.
+Re-hashes every file of every committed version against its manifest, and
+each manifest against the digest recorded beside it (_manifest.json.sha256),
+and reports missing, extra and corrupt files and unreadable or altered
+manifests, each with its path. Never repairs anything. Exit 0 only when
+everything verifies, 1 otherwise.
 
 Options:
   --source S   only this source (default: every source)
   --date D     only this logical date, YYYY-MM-DD (default: every date)
+  --deep       also recompute from the data what each manifest claims
+               (clickstream rows and rejected lines, product counts) and
+               report every difference as a mismatch
   --json       the report as JSON on stdout`;
 
 const CURRENT_HELP = `Usage: recomart lake current --source S [--from D] [--to D] [--json]
@@ -123,9 +128,9 @@ function required(value: string | undefined, flag: string, sub: Subcommand): str
   return value;
 }
 
-function lakeOf(io: CommandIo): { lake: Lake; stagingMaxAgeMs: number } {
+function lakeOf(io: CommandIo): { lake: Lake; config: Config; stagingMaxAgeMs: number } {
   const config = loadConfig(io.env);
-  return { lake: openLake({ dataDir: config.dataDir }), stagingMaxAgeMs: config.lake.stagingMaxAgeMs };
+  return { lake: openLake({ dataDir: config.dataDir }), config, stagingMaxAgeMs: config.lake.stagingMaxAgeMs };
 }
 
 async function ls(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -242,11 +247,12 @@ function problemLine(p: VerifyProblem): string {
 }
 
 async function verify(argv: readonly string[], io: CommandIo): Promise<number> {
-  const f = parseFlags('lake verify', argv, { source: { type: 'string' }, date: { type: 'string' }, json: { type: 'boolean' } });
+  const f = parseFlags('lake verify', argv, { source: { type: 'string' }, date: { type: 'string' }, deep: { type: 'boolean' }, json: { type: 'boolean' } });
   const source = optionalSource(stringFlag(f, 'source'));
   const date = optionalDate(stringFlag(f, 'date'), '--date');
-  const { lake } = lakeOf(io);
-  const report = await lake.verify({ source, date });
+  const { lake, config } = lakeOf(io);
+  const hashed = await lake.verify({ source, date });
+  const report = boolFlag(f, 'deep') ? await deepVerify(lake, config, hashed, { source, date }) : hashed;
   if (boolFlag(f, 'json')) {
     printJson(io, report);
   } else {

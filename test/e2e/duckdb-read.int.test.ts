@@ -1,17 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadConfig, type Config } from '@recomart/config';
 import { addDays } from '@recomart/jobs';
-import { openLake, type Lake } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { clickstreamSource, generateClickstreamDay, productsSource } from '@recomart/sources';
 import { lakeCommand } from '../../apps/cli/src/commands/lake.js';
 import { captureIo } from '../helpers/capture-io.js';
-import { sourceContexts } from '../helpers/source-run.js';
+import { sourceRig, type SourceRig } from '../../packages/sources/test/source-rig.js';
 
 interface CurrentJson {
   partitions: Array<{ date: string; version: number; records: number; rejected: number; files: Array<{ path: string; uri: string }> }>;
@@ -39,19 +36,16 @@ async function count(db: DuckDBConnection, sql: string): Promise<number> {
 }
 
 describe('DuckDB reads the current versions that lake current lists', () => {
-  let dataDir: string;
-  let lake: Lake;
+  let rig: SourceRig;
   let api: MockApiHandle;
   let config: Config;
   let db: DuckDBConnection;
-  let context: ReturnType<typeof sourceContexts>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'recomart-duckdb-'));
-    lake = openLake({ dataDir });
+    rig = await sourceRig('recomart-duckdb-');
     api = await startMockProductApi({ port: 0, products: 230 });
-    config = loadConfig({ DATA_DIR: dataDir, PRODUCTS_API_URL: api.url, PRODUCTS_PAGE_SIZE: '50' });
-    context = sourceContexts(lake, config);
+    config = loadConfig({ DATA_DIR: rig.dataDir, PRODUCTS_API_URL: api.url, PRODUCTS_PAGE_SIZE: '50' });
+    const context = (source: 'clickstream' | 'products', date: string) => rig.nextContext(source, date, config, {});
     // a week of clickstream, two files a day, every other day gzipped; then one day exported again, bigger
     for (const [i, date] of WEEK.entries()) {
       await generateClickstreamDay({ landingDir: config.landingDir, date, rows: 200 + 10 * i, files: 2, gzip: i % 2 === 1, seed: `week-${date}` });
@@ -66,11 +60,11 @@ describe('DuckDB reads the current versions that lake current lists', () => {
   afterAll(async () => {
     db?.closeSync();
     await api?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await rig?.remove();
   });
 
   it('counts a week of clickstream rows as the manifests do, the reprocessed day once', async () => {
-    const { partitions } = await current(dataDir, 'clickstream');
+    const { partitions } = await current(rig.dataDir, 'clickstream');
     expect(partitions.map((p) => [p.date, p.version])).toEqual(WEEK.map((d) => [d, d === REPROCESSED ? 2 : 1]));
     const csvs = partitions.flatMap((p) => p.files.filter((f) => /\.csv(\.gz)?$/.test(f.path)).map((f) => f.uri));
     expect(csvs).toHaveLength(14);
@@ -90,12 +84,12 @@ describe('DuckDB reads the current versions that lake current lists', () => {
     expect(Object.fromEntries(byDate)).toEqual(Object.fromEntries(partitions.map((p) => [p.date, p.records + p.rejected])));
 
     // what a glob over raw/clickstream/** would have counted: the old version of the reprocessed day too
-    const naive = await count(db, `SELECT count(*) AS n FROM read_csv('${path.join(dataDir, 'raw', 'clickstream')}/**/*.csv*', header = true)`);
+    const naive = await count(db, `SELECT count(*) AS n FROM read_csv('${path.join(rig.dataDir, 'raw', 'clickstream')}/**/*.csv*', header = true)`);
     expect(naive).toBe(expected + 230);
   });
 
   it('counts a product snapshot, page bodies unnested, as its manifest does', async () => {
-    const { partitions } = await current(dataDir, 'products');
+    const { partitions } = await current(rig.dataDir, 'products');
     expect(partitions).toHaveLength(1);
     const snapshot = partitions[0];
     const pages = snapshot?.files.filter((f) => f.path.endsWith('.json')).map((f) => f.uri) ?? [];

@@ -1,18 +1,18 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@recomart/config';
-import { openLake, versionPath, type Lake, type VerifyReport } from '@recomart/lake';
+import { versionPath, type Lake, type VerifyReport } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { clickstreamSource, generateClickstreamDay, productsSource } from '@recomart/sources';
 import { captureIo } from '../../../test/helpers/capture-io.js';
-import { sourceContexts } from '../../../test/helpers/source-run.js';
+import { sourceRig, type SourceRig } from '../../../packages/sources/test/source-rig.js';
 import { lakeCommand } from '../src/commands/lake.js';
 
 const DAY = '2026-05-04';
 
 describe('recomart lake verify --deep (issue 12, finding 5)', () => {
+  let rig: SourceRig;
   let dataDir: string;
   let lake: Lake;
   let api: MockApiHandle;
@@ -34,11 +34,11 @@ describe('recomart lake verify --deep (issue 12, finding 5)', () => {
   }
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'recomart-deep-'));
-    lake = openLake({ dataDir });
+    rig = await sourceRig('recomart-deep-');
+    ({ dataDir, lake } = rig);
     api = await startMockProductApi({ port: 0, products: 120 });
     const config = loadConfig({ DATA_DIR: dataDir, PRODUCTS_API_URL: api.url, PRODUCTS_PAGE_SIZE: '50' });
-    const context = sourceContexts(lake, config);
+    const context = (source: 'clickstream' | 'products', date: string) => rig.nextContext(source, date, config, {});
     await generateClickstreamDay({ landingDir: config.landingDir, date: DAY, rows: 1000, files: 2, gzip: true, dirty: 0.005, seed: 'deep' });
     const click = await clickstreamSource(context('clickstream', DAY));
     expect(click.rejected).toBeGreaterThan(0);
@@ -48,7 +48,7 @@ describe('recomart lake verify --deep (issue 12, finding 5)', () => {
 
   afterAll(async () => {
     await api?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await rig?.remove();
   });
 
   it('passes an untouched lake, and reports a manifest whose counts the data does not bear out', async () => {

@@ -3,14 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { Queue, QueueEvents } from 'bullmq';
-import { ingestJobId, queueName, SchemaMismatchError, TransientError, type SourceName } from '@recomart/jobs';
+import { SchemaMismatchError, TransientError, type SourceName } from '@recomart/jobs';
 import { openLake } from '@recomart/lake';
 import { CommitFeed, CommitFeedConsumer, commitFeedKey, feedRecordsOf, type CommitFeedEntry, type CommitFeedRecord } from '@recomart/queue';
 import type { Source, SourceContext } from '@recomart/sources';
-import { startWorker, type RunningWorker } from '@recomart/worker';
 import { announcingCommits } from '../src/commit-announcing-lake.js';
-import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
+import { dropPrefix, makeTestEnv } from '../../../test/helpers/test-env.js';
+import { startWorkerStand, type WorkerStand } from './worker-stand.js';
 
 /** One small file whose content the test chooses per date. */
 function fileSource(content: (ctx: SourceContext) => string): Source {
@@ -36,11 +35,7 @@ async function feedOf(redis: Redis, prefix: string): Promise<CommitFeedRecord[]>
 }
 
 describe('the commit feed, written by the worker', () => {
-  let t: TestEnv;
-  let redis: Redis;
-  let running: RunningWorker | undefined;
-  const queues = new Map<SourceName, Queue>();
-  const events = new Map<SourceName, QueueEvents>();
+  let stand: WorkerStand | undefined;
   const contentOf = new Map<string, string>();
 
   const registry: Record<SourceName, Source> = {
@@ -58,34 +53,12 @@ describe('the commit feed, written by the worker', () => {
   };
 
   beforeAll(async () => {
-    t = makeTestEnv('feed');
-    redis = new Redis(t.config.redisUrl);
-    running = await startWorker({ config: t.config, logger: t.logger, registry, httpPort: null, concurrency: 1 });
-    for (const s of ['clickstream', 'products'] as const) {
-      queues.set(s, new Queue(queueName(s), { connection: redis, prefix: t.prefix }));
-      const qe = new QueueEvents(queueName(s), { connection: { url: t.config.redisUrl }, prefix: t.prefix });
-      await qe.waitUntilReady();
-      events.set(s, qe);
-    }
+    stand = await startWorkerStand('feed', registry, { concurrency: 1 });
   });
   afterAll(async () => {
-    await running?.close(2000);
-    await Promise.all([...events.values()].map((e) => e.close()));
-    await Promise.all([...queues.values()].map((q) => q.close()));
-    await dropPrefix(redis, t.prefix);
-    redis.disconnect();
-    t.cleanup();
+    await stand?.close();
   });
-
-  /** Runs one job to its end; resolves to its outcome. */
-  async function run(source: SourceName, date: string, nonce?: string): Promise<'completed' | 'failed'> {
-    const queue = queues.get(source) as Queue;
-    const job = await queue.add('ingest', { source, date, trigger: 'manual' }, { jobId: ingestJobId(source, date, nonce === undefined ? undefined : { nonce }), attempts: 1 });
-    return job.waitUntilFinished(events.get(source) as QueueEvents).then(
-      () => 'completed' as const,
-      () => 'failed' as const,
-    );
-  }
+  const run = (source: SourceName, date: string, nonce?: string) => (stand as WorkerStand).run(source, date, nonce);
 
   it('holds one entry per commit or unchanged, in commit order, and none for failed or quarantined runs', async () => {
     expect(await run('clickstream', '2026-02-01')).toBe('completed'); // committed v1
@@ -96,6 +69,7 @@ describe('the commit feed, written by the worker', () => {
     contentOf.set('2026-02-01', 'clicks, reprocessed\n');
     expect(await run('clickstream', '2026-02-01', 'new')).toBe('completed'); // committed v2
 
+    const { t, redis } = stand as WorkerStand;
     const feed = await feedOf(redis, t.prefix);
     const summary = feed.map(({ entry: e }) => [e.status, e.source, e.date, e.version, e.jobId]);
     expect(summary).toEqual([

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { Queue, QueueEvents } from 'bullmq';
-import { addDays, ingestJobId, queueName, utcDateOf, type SourceName } from '@recomart/jobs';
+import { addDays, utcDateOf, type SourceName } from '@recomart/jobs';
 import { openProducer, readStatus, statusCommand } from '@recomart/producer';
 import type { Source } from '@recomart/sources';
-import { startWorker, type RunningWorker } from '@recomart/worker';
 import { captureIo } from '../../../test/helpers/capture-io.js';
-import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
+import { startWorkerStand, type WorkerStand } from './worker-stand.js';
 
 const oneFile: Source = async (ctx) => {
   const session = await ctx.lake.begin({ source: ctx.source, date: ctx.date, runId: ctx.runId, jobId: ctx.jobId, attempt: ctx.attempt });
@@ -22,40 +19,22 @@ function sample(text: string, name: string, source: string): number | undefined 
 }
 
 describe('lake freshness: worker gauges and recomart status', () => {
-  let t: TestEnv;
-  let redis: Redis;
-  let running: RunningWorker | undefined;
+  let stand: WorkerStand | undefined;
   let now = new Date('2026-03-10T05:00:00Z');
-  const queues = new Map<SourceName, Queue>();
-  const events = new Map<SourceName, QueueEvents>();
 
   beforeAll(async () => {
-    t = makeTestEnv('freshness', { CATCH_UP_DAYS: '3' });
-    redis = new Redis(t.config.redisUrl);
-    running = await startWorker({ config: t.config, logger: t.logger, registry: { clickstream: oneFile, products: oneFile }, httpPort: 0, now: () => now });
-    for (const s of ['clickstream', 'products'] as const) {
-      queues.set(s, new Queue(queueName(s), { connection: redis, prefix: t.prefix }));
-      const qe = new QueueEvents(queueName(s), { connection: { url: t.config.redisUrl }, prefix: t.prefix });
-      await qe.waitUntilReady();
-      events.set(s, qe);
-    }
+    stand = await startWorkerStand('freshness', { clickstream: oneFile, products: oneFile }, { env: { CATCH_UP_DAYS: '3' }, httpPort: 0, now: () => now });
   });
   afterAll(async () => {
-    await running?.close(2000);
-    await Promise.all([...events.values()].map((e) => e.close()));
-    await Promise.all([...queues.values()].map((q) => q.close()));
-    await dropPrefix(redis, t.prefix);
-    redis.disconnect();
-    t.cleanup();
+    await stand?.close();
   });
 
   async function ingest(source: SourceName, date: string): Promise<void> {
-    const job = await (queues.get(source) as Queue).add('ingest', { source, date, trigger: 'manual' }, { jobId: ingestJobId(source, date) });
-    await job.waitUntilFinished(events.get(source) as QueueEvents);
+    expect(await (stand as WorkerStand).run(source, date)).toBe('completed');
   }
 
   async function gauges(source: string): Promise<{ newest: number | undefined; missing: number | undefined }> {
-    const text = await (await fetch(`http://127.0.0.1:${running?.healthPort}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${stand?.running.healthPort}/metrics`)).text();
     return { newest: sample(text, 'recomart_lake_newest_partition_timestamp_seconds', source), missing: sample(text, 'recomart_lake_missing_partitions', source) };
   }
   const midnight = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
@@ -76,6 +55,7 @@ describe('lake freshness: worker gauges and recomart status', () => {
   });
 
   it('recomart status names the newest date, the commit age and the missing days (text and --json)', async () => {
+    const { t } = stand as WorkerStand;
     const ctx = await openProducer(t.env);
     try {
       const status = await readStatus(ctx, new Date('2026-03-11T05:00:00Z'));

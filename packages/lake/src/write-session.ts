@@ -319,10 +319,10 @@ export class FsWriteSession implements WriteSession {
     return manifest;
   }
 
+  /** A whole small file (manifest, its digest, a quarantine reason), fsynced: written on this thread once the pool created it. */
   private async writeSmallFile(file: string, text: string): Promise<void> {
-    const handle = await this.deps.fs.createFile(file);
+    const handle = await this.deps.fs.writeNewFile(file, Buffer.from(text, 'utf8'));
     try {
-      await handle.write(Buffer.from(text, 'utf8'));
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -79,7 +80,10 @@ async function checkVersionFolder(dir: string, source: string, date: string, ver
   const problems: string[] = [];
   if (m.source !== source || m.date !== date || m.version !== version) problems.push(`${where}: the manifest names ${m.source} ${m.date} v${m.version}`);
   const listed = new Map(m.files.map((f) => [f.path, f]));
-  const onDisk = (await filesUnder(dir)).filter((f) => f !== '_manifest.json');
+  const sidecar = await readFile(path.join(dir, '_manifest.json.sha256'), 'utf8').catch(() => undefined);
+  const digest = createHash('sha256').update(text, 'utf8').digest('hex');
+  if (sidecar !== undefined && sidecar !== `${digest}  _manifest.json\n`) problems.push(`${where}: _manifest.json does not match _manifest.json.sha256`);
+  const onDisk = (await filesUnder(dir)).filter((f) => f !== '_manifest.json' && f !== '_manifest.json.sha256');
   for (const f of onDisk) if (!listed.has(f)) problems.push(`${where}: ${f} is on disk but not in the manifest (mixed or partial)`);
   for (const [p, f] of listed) {
     const full = path.join(dir, ...p.split('/'));

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '@recomart/command';
 import { InvalidInputError } from '@recomart/jobs';
@@ -100,6 +101,31 @@ describe('recomart lake show', () => {
   });
 });
 
+describe('recomart lake current', () => {
+  it('after a reprocess names only the new version and its files, as file: URIs', async () => {
+    await commit('clickstream', '2024-01-01', { 'a.csv': 'one' });
+    const old = await commit('clickstream', '2024-01-02', { 'a.csv': 'two', 'b.csv': 'old' });
+    const reprocessed = await commit('clickstream', '2024-01-02', { 'a.csv': 'three' }, 'run-2');
+    await commit('products', '2024-01-02', { 'pages/0001.json': '{}' });
+
+    const json = await run('current', '--source', 'clickstream', '--json');
+    expect(json.code).toBe(0);
+    const uri = (dir: string, file: string) => pathToFileURL(path.join(dir, file)).href;
+    const parsed = JSON.parse(json.out) as { source: string; partitions: Array<{ date: string; version: number; manifest: string; files: Array<{ path: string; uri: string }> }> };
+    expect(parsed.source).toBe('clickstream');
+    expect(parsed.partitions.map((p) => [p.date, p.version])).toEqual([['2024-01-01', 1], ['2024-01-02', 2]]);
+    const day = parsed.partitions[1];
+    expect(day).toMatchObject({ manifest: uri(reprocessed, '_manifest.json'), records: 10, rejected: 1, files: [{ path: 'a.csv', uri: uri(reprocessed, 'a.csv'), bytes: 5 }] });
+    expect(json.out).not.toContain(old);
+    expect(await readFile(fileURLToPath(day?.files[0]?.uri ?? ''), 'utf8')).toBe('three');
+
+    const text = await run('current', '--source', 'clickstream', '--from', '2024-01-02', '--to', '2024-01-02');
+    expect(text.out).toBe(`2024-01-02  v2  records 10  rejected 1  ${uri(reprocessed, '_manifest.json')}\n  ${uri(reprocessed, 'a.csv')}\n`);
+    expect(await run('current', '--source', 'clickstream', '--from', '2024-02-01')).toEqual({ code: 0, out: 'no committed partitions of clickstream from 2024-02-01 to the end\n', err: '' });
+    await expect(run('current')).rejects.toThrow(new UsageError('lake current: --source is required'));
+  });
+});
+
 describe('recomart lake verify', () => {
   it('exits 0 when everything verifies and 1 with each problem and its path otherwise', async () => {
     const dir = await commit('clickstream', '2024-01-02', { 'a.csv': 'abcdef', 'b.csv': 'ok' });
@@ -139,8 +165,8 @@ describe('recomart lake sweep', () => {
 
 describe('usage', () => {
   it('prints help for the command and each subcommand', async () => {
-    expect((await run('--help')).out).toContain('Usage: recomart lake <ls|show|verify|sweep> [options]');
-    for (const sub of ['ls', 'show', 'verify', 'sweep']) {
+    expect((await run('--help')).out).toContain('Usage: recomart lake <ls|show|current|verify|sweep|watch> [options]');
+    for (const sub of ['ls', 'show', 'current', 'verify', 'sweep', 'watch']) {
       const r = await run(sub, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toContain(`Usage: recomart lake ${sub}`);
@@ -148,8 +174,8 @@ describe('usage', () => {
   });
 
   it('refuses a missing or unknown subcommand and unknown flags', async () => {
-    await expect(run()).rejects.toThrow('lake: a subcommand is required: ls, show, verify or sweep');
-    await expect(run('repair')).rejects.toThrow('lake: unknown subcommand "repair" (use ls, show, verify or sweep)');
+    await expect(run()).rejects.toThrow('lake: a subcommand is required: ls, show, current, verify, sweep or watch');
+    await expect(run('repair')).rejects.toThrow('lake: unknown subcommand "repair" (use ls, show, current, verify, sweep or watch)');
     await expect(run('verify', '--fix')).rejects.toThrow(UsageError);
   });
 

@@ -10,6 +10,7 @@ import { printScheduleStatus } from './schedule-status.js';
 import { startTickWorker } from './scheduler-runtime.js';
 import { repairSchedulers } from './scheduler-watch.js';
 import { checkSchedules, upsertSchedulers } from './scheduler-setup.js';
+import { freshnessLines } from './freshness-status.js';
 import { readStatus } from './status.js';
 import { waitForJobs } from './wait-for-jobs.js';
 import { echoInput } from '@recomart/logging';
@@ -214,7 +215,10 @@ export const statusCommand: Command = {
 Per queue: waiting, active, delayed, failed, completed (and paused). The stored
 schedule settings; each job scheduler with its next fire time, flagged when it
 is in the past; partitions whose job failed for good (left for an operator).
-The newest committed partition per source.`,
+The newest committed partition per source.
+Freshness per source: the newest committed date and how long ago it was
+committed, and the dates missing among the last CATCH_UP_DAYS logical dates
+(up to yesterday for clickstream, today for products).`,
   async run(argv, io) {
     const f = parseFlags('status', argv, { json: { type: 'boolean' } });
     return withProducer(io, loadConfig(io.env), async (ctx) => {
@@ -231,6 +235,7 @@ The newest committed partition per source.`,
       }
       printScheduleStatus(io, status.schedule);
       for (const p of status.partitions) io.stdout.write(`lake ${p.source}: newest ${p.newestDate ?? '-'} (version ${p.newestVersion ?? '-'}), ${p.partitions} partition(s)\n`);
+      for (const l of freshnessLines(status.freshness)) io.stdout.write(`${l}\n`);
       return 0;
     }, { writes: false });
   },

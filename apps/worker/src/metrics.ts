@@ -1,8 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SourceFreshness } from '@recomart/lake';
 import type { ProcessorMetrics } from './processor.js';
 
 /** Queue counts by state, read when /metrics is scraped. */
 export type QueueCountsReader = () => Promise<Array<{ source: string; counts: Record<string, number> }>>;
+
+/** Per source, the lake's freshness, read when /metrics is scraped (`sourceFreshness`). */
+export type FreshnessReader = () => Promise<ReadonlyArray<Pick<SourceFreshness, 'source' | 'newestPartitionTimestampSeconds' | 'missing'>>>;
 
 /** The worker's Prometheus metrics (a registry of its own, no globals). */
 export class WorkerMetrics implements ProcessorMetrics {
@@ -22,8 +26,10 @@ export class WorkerMetrics implements ProcessorMetrics {
   /**
    * @param readCounts queue counts by state, read at each scrape
    * @param readFailedForGood partitions whose job failed for good and that the lake does not have (`listFailedForGood`), read at each scrape
+   * @param readFreshness the lake's freshness per source (`lakeFreshness`), read at each scrape
    */
-  constructor(readCounts?: QueueCountsReader, readFailedForGood?: () => Promise<ReadonlyArray<{ source: string }>>) {
+  constructor(readCounts?: QueueCountsReader, readFailedForGood?: () => Promise<ReadonlyArray<{ source: string }>>, readFreshness?: FreshnessReader) {
+    if (readFreshness) this.lakeFreshnessGauges(readFreshness);
     if (readFailedForGood) {
       new Gauge({
         name: 'recomart_partitions_failed_for_good',
@@ -52,6 +58,44 @@ export class WorkerMetrics implements ProcessorMetrics {
         },
       });
     }
+  }
+
+  /**
+   * `recomart_lake_newest_partition_timestamp_seconds{source}` (the start of
+   * the newest committed partition day, PARTITION_TZ; absent while nothing is committed) and
+   * `recomart_lake_missing_partitions{source}` (dates missing in the last
+   * CATCH_UP_DAYS); both read from the lake at scrape time, so they see every
+   * worker's commits. The alert rule is in docs/alerts.md.
+   */
+  private lakeFreshnessGauges(read: FreshnessReader): void {
+    // One lake read per scrape feeds both gauges.
+    let pending: ReturnType<FreshnessReader> | undefined;
+    const once = (): ReturnType<FreshnessReader> => {
+      pending ??= read().finally(() => {
+        pending = undefined;
+      });
+      return pending;
+    };
+    new Gauge({
+      name: 'recomart_lake_newest_partition_timestamp_seconds',
+      help: 'Start of the newest partition day (PARTITION_TZ) with a committed version, per source',
+      labelNames: ['source'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const f of await once()) if (f.newestPartitionTimestampSeconds !== null) this.set({ source: f.source }, f.newestPartitionTimestampSeconds);
+      },
+    });
+    new Gauge({
+      name: 'recomart_lake_missing_partitions',
+      help: 'Logical dates with no committed version among the last CATCH_UP_DAYS, per source',
+      labelNames: ['source'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const f of await once()) this.set({ source: f.source }, f.missing.length);
+      },
+    });
   }
 
   outcome(source: string, outcome: 'committed' | 'unchanged' | 'failed' | 'retry', durationMs: number): void {

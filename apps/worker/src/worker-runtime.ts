@@ -1,10 +1,11 @@
 import { describeConfig, type Config } from '@recomart/config';
 import { queueName, SOURCES, type SourceName } from '@recomart/jobs';
-import { openLake, type Lake } from '@recomart/lake';
+import { lakeFreshness, openLake, type Lake } from '@recomart/lake';
 import { RepeatLimitedLog, workerIdentity, type Logger } from '@recomart/logging';
 import {
   AuditEmitter,
   checkPartitionZone,
+  CommitFeed,
   connectGuarded,
   createIngestQueue,
   createProducerConnection,
@@ -20,6 +21,7 @@ import {
 import { sourceRegistry, type Source } from '@recomart/sources';
 import { WaitingError, Worker } from 'bullmq';
 import type { IngestPayload } from '@recomart/jobs';
+import { announcingCommits } from './commit-announcing-lake.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { createIngestProcessor, RetryableJobError } from './processor.js';
@@ -35,6 +37,8 @@ export interface StartWorkerOptions {
   httpPort?: number | null;
   /** Source implementations. @defaultValue the real registry */
   registry?: Readonly<Record<SourceName, Source>>;
+  /** The clock of the lake freshness gauges. @defaultValue `() => new Date()` */
+  now?: () => Date;
 }
 
 export interface RunningWorker {
@@ -76,7 +80,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const connection = createWorkerConnection(config.redisUrl, 'recomart-worker');
   connection.on('error', (err: Error) => errors.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
+  const feedingLake = announcingCommits(lake, new CommitFeed(connection, config.queuePrefix, config.lake.commitFeedMaxLen));
   const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
+  const now = options.now ?? (() => new Date());
   const metrics = new WorkerMetrics(
     async () =>
       Promise.all(
@@ -86,6 +92,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         })),
       ),
     () => listFailedForGood(queues, lake),
+    () => lakeFreshness(lake, sources, { now: now(), timeZone: config.schedule.partitionTz, days: config.schedule.catchUpDays }),
   );
   const budgets =
     config.products.rateLimitPerSecond > 0
@@ -104,7 +111,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     const queue = queues.get(source) as IngestQueue;
     const processor = createIngestProcessor({
       config,
-      lake,
+      lake: feedingLake,
       sources: options.registry ?? sourceRegistry,
       logger,
       audit,

@@ -21,7 +21,7 @@ export interface Config {
   readonly dataDir: string;
   readonly landingDir: string;
   readonly log: { readonly level: Values['LOG_LEVEL']; readonly format: Values['LOG_FORMAT']; readonly color: Values['LOG_COLOR']; readonly repeatWindowMs: number };
-  readonly lake: { readonly root: string; readonly stagingMaxAgeMs: number };
+  readonly lake: { readonly root: string; readonly stagingMaxAgeMs: number; readonly commitFeedMaxLen: number };
   readonly clickstream: {
     readonly urlTemplate: string | undefined;
     readonly maxRowBytes: number;
@@ -165,7 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     landingDir: x.LANDING_DIR ? path.resolve(x.LANDING_DIR) : path.join(dataDir, 'landing'),
     log: { level: x.LOG_LEVEL, format: x.LOG_FORMAT, color: x.LOG_COLOR, repeatWindowMs: x.LOG_REPEAT_WINDOW_MS },
-    lake: { root: dataDir, stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS },
+    lake: { root: dataDir, stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS, commitFeedMaxLen: x.COMMIT_FEED_MAXLEN },
     clickstream: {
       urlTemplate: x.CLICKSTREAM_URL_TEMPLATE,
       maxRowBytes: x.CLICKSTREAM_MAX_ROW_BYTES,

@@ -224,6 +224,10 @@ export const variables = {
 
   AUDIT_STREAM_MAXLEN: integer({ name: 'AUDIT_STREAM_MAXLEN', defaultValue: '1000000', doc: 'Approximate cap of the workers\' audit event stream in Redis.' }, 1000),
   AUDIT_FSYNC_EVERY_MS: integer({ name: 'AUDIT_FSYNC_EVERY_MS', defaultValue: '200', doc: 'The audit sink fsyncs its batch at least this often.' }, 1, MINUTE),
+  COMMIT_FEED_MAXLEN: integer(
+    { name: 'COMMIT_FEED_MAXLEN', defaultValue: '100000', doc: 'Approximate cap of the lake\'s commit feed (`<QUEUE_PREFIX>:lake:commits`); an entry a consumer group has not acknowledged is lost once trimmed.' },
+    1000,
+  ),
 
   BOARD_HOST: text({ name: 'BOARD_HOST', defaultValue: '127.0.0.1', doc: 'Address the board binds to.' }),
   BOARD_PORT: integer({ name: 'BOARD_PORT', defaultValue: '3000', doc: 'Board port (`--port` overrides).' }, 0, 65535),

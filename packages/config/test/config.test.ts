@@ -129,6 +129,7 @@ describe('loadConfig', () => {
     ["CATCH_UP_DAYS", "-1", 'CATCH_UP_DAYS must be an integer from 0 to 3660, got "-1"'],
     ["BACKFILL_MAX_DAYS", "0", 'BACKFILL_MAX_DAYS must be an integer from 1 to 100000, got "0"'],
     ["AUDIT_STREAM_MAXLEN", "10", 'AUDIT_STREAM_MAXLEN must be an integer >= 1000, got "10"'],
+    ["COMMIT_FEED_MAXLEN", "10", 'COMMIT_FEED_MAXLEN must be an integer >= 1000, got "10"'],
     ["AUDIT_FSYNC_EVERY_MS", "0", 'AUDIT_FSYNC_EVERY_MS must be an integer from 1 to 60000, got "0"'],
     ["BOARD_HOST", "", 'BOARD_HOST must be a non-empty string, got ""'],
     ["BOARD_PORT", "http", 'BOARD_PORT must be an integer from 0 to 65535, got "http"'],

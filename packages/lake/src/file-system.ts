@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { close, closeSync, fsync, open as openFd, writeSync } from 'node:fs';
-import { open, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, open, mkdir, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 /** A file open for writing in staging. */
@@ -18,7 +18,11 @@ export interface WriteHandle {
  * (ENOSPC in the middle of a file, EIO on rename). Reads use `node:fs` directly.
  */
 export interface LakeFileSystem {
-  /** Creates (or truncates) a file for writing. */
+  /**
+   * Creates (or truncates) a file for writing. A new file is read-only
+   * (0444) from birth: the returned handle is the only way to write it, so a
+   * committed version's files are read-only without a `chmod` each.
+   */
   createFile(path: string): Promise<WriteHandle>;
   /**
    * Creates (or truncates) a file holding all of `data` and resolves to its
@@ -37,6 +41,8 @@ export interface LakeFileSystem {
   remove(path: string): Promise<void>;
   /** fsync of a folder, so its entries survive a crash. */
   syncDir(path: string): Promise<void>;
+  /** chmod(2): how a published version's folders become read-only (0555). */
+  chmod(path: string, mode: number): Promise<void>;
   /**
    * Asks the filesystem to place each sub-folder of `path` away from the
    * others, as if each were a top-level folder. Best effort: resolves
@@ -45,11 +51,16 @@ export interface LakeFileSystem {
   spreadSubfolders(path: string): Promise<void>;
 }
 
+/** Mode of every file the lake creates: read-only, written only through the creating handle. */
+export const LAKE_FILE_MODE = 0o444;
+/** Mode of a published version's folders. */
+export const LAKE_FOLDER_MODE = 0o555;
+
 /** Error codes of platforms where a folder cannot be fsynced; nothing to do there. */
 const DIR_SYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EBADF']);
 
 async function createFile(path: string): Promise<WriteHandle> {
-  const fh = await open(path, 'w', 0o644);
+  const fh = await open(path, 'w', LAKE_FILE_MODE);
   return {
     async write(data: Uint8Array): Promise<void> {
       let offset = 0;
@@ -118,7 +129,7 @@ async function writeThroughCreate(createFileFn: LakeFileSystem['createFile'], pa
 
 async function writeNewFile(path: string, data: Uint8Array): Promise<WriteHandle> {
   if (data.byteLength > SYNC_WRITE_MAX_BYTES) return writeThroughCreate(createFile, path, data);
-  const fd = await openForWrite(path, 'w', 0o644);
+  const fd = await openForWrite(path, 'w', LAKE_FILE_MODE);
   try {
     writeAllSync(fd, data, path);
   } catch (err) {
@@ -173,6 +184,7 @@ export const nodeFileSystem: LakeFileSystem = {
   rename,
   remove: (path) => rm(path, { recursive: true, force: true, maxRetries: 3 }),
   syncDir,
+  chmod,
   spreadSubfolders,
 };
 

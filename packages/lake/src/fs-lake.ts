@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { lstat, open, realpath } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InvalidInputError } from '@recomart/jobs';
@@ -160,6 +161,11 @@ class FsLake implements Lake {
     if (kind !== 'file') throw new CorruptVersionError(`${full} is listed in the manifest of ${source} ${date} v${version} but is ${kind} (run "recomart lake verify")`);
     const handle = await open(full, 'r');
     return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: true });
+  }
+
+  locate(source: string, date: string, version: number, file: string): string {
+    const dir = versionPath(this.dataDir, source, date, version);
+    return pathToFileURL(file === MANIFEST_FILE ? path.join(dir, MANIFEST_FILE) : versionFilePath(dir, file)).href;
   }
 
   verify(filter?: { source?: string; date?: string }): Promise<VerifyReport> {

@@ -13,6 +13,7 @@ export {
 } from './names.js';
 export {
   MANIFEST_FILE,
+  MANIFEST_SHA256_FILE,
   REASON_FILE,
   rawRoot,
   stagingRoot,
@@ -23,6 +24,8 @@ export {
 } from './layout.js';
 export { manifestSchema, manifestJsonSchema, parseManifest, sameContent } from './manifest.js';
 export { CorruptVersionError } from './lake-errors.js';
-export { SYNC_WRITE_MAX_BYTES, nodeFileSystem, type LakeFileSystem, type WriteHandle } from './file-system.js';
+export { SYNC_WRITE_MAX_BYTES, LAKE_FILE_MODE, LAKE_FOLDER_MODE, nodeFileSystem, type LakeFileSystem, type WriteHandle } from './file-system.js';
 export { hashFile } from './verify.js';
 export { defaultCodeVersion } from './code-version.js';
+export { currentVersions, type CurrentFile, type CurrentPartition } from './current-versions.js';
+export { lakeFreshness, sourceFreshness, type SourceFreshness } from './freshness.js';

@@ -10,6 +10,24 @@ export const STAGING_DIR = '.staging';
 export const QUARANTINE_DIR = 'quarantine';
 /** The manifest file of a version, written last. */
 export const MANIFEST_FILE = '_manifest.json';
+/**
+ * Beside the manifest, written with it: `<sha256>  _manifest.json`, the
+ * manifest's own sha256 (`sha256sum -c` reads it in the version folder).
+ * Plain `verify` checks the manifest against it; the commit feed carries the
+ * same digest, out of reach of whoever can edit the folder.
+ */
+export const MANIFEST_SHA256_FILE = '_manifest.json.sha256';
+/** The text of `_manifest.json.sha256` for a digest. */
+export function manifestSha256Line(sha256: string): string {
+  return `${sha256}  ${MANIFEST_FILE}\n`;
+}
+
+/** The digest a `_manifest.json.sha256` text records, or undefined when it is not one. */
+export function parseManifestSha256Line(text: string): string | undefined {
+  const m = /^([0-9a-f]{64}) {2}_manifest\.json\n?$/.exec(text);
+  return m ? m[1] : undefined;
+}
+
 /** The reason file of a quarantined run. */
 export const REASON_FILE = '_reason.json';
 

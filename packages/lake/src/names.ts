@@ -21,7 +21,7 @@ export const MAX_SEGMENT_BYTES = 255;
 export const MAX_FILE_DEPTH = 16;
 
 /** Names the lake writes itself at the top of a version or quarantine folder. */
-export const RESERVED_FILE_NAMES: ReadonlySet<string> = new Set(['_manifest.json', '_reason.json']);
+export const RESERVED_FILE_NAMES: ReadonlySet<string> = new Set(['_manifest.json', '_manifest.json.sha256', '_reason.json']);
 
 /**
  * Checks a source name before it becomes a folder.

@@ -100,6 +100,8 @@ export interface CommitResult {
   status: 'committed' | 'unchanged';
   version: number;
   manifest: Manifest;
+  /** Lower-case hex sha256 of the version's `_manifest.json` bytes, as stored. */
+  manifestSha256: string;
   /** Absolute path of the version folder. */
   path: string;
 }
@@ -126,7 +128,8 @@ export interface VerifyProblem {
   source: string;
   date: string;
   version: number;
-  kind: 'missing' | 'extra' | 'corrupt' | 'bad-manifest';
+  /** `mismatch`: the data disagrees with what the manifest claims about it (`verify --deep`). */
+  kind: 'missing' | 'extra' | 'corrupt' | 'bad-manifest' | 'mismatch';
   /** Absolute path of the offending file. */
   path: string;
   detail: string;
@@ -157,6 +160,12 @@ export interface Lake {
   /** The given version's manifest, or the latest when `version` is omitted; undefined when none. */
   readManifest(source: string, date: string, version?: number): Promise<Manifest | undefined>;
   openFile(source: string, date: string, version: number, path: string): Promise<Readable>;
+  /**
+   * Where a file of a version lives, as a URI another program can read:
+   * `file:///…` on the folder backend (an object store gives `s3://bucket/key`).
+   * `path` is a file of the manifest, or `_manifest.json` itself. Touches nothing.
+   */
+  locate(source: string, date: string, version: number, path: string): string;
   verify(filter?: { source?: string; date?: string }): Promise<VerifyReport>;
   /** Removes staging leftovers older than `maxAgeMs`; never touches committed versions. */
   sweep(maxAgeMs: number): Promise<SweepReport>;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorCode } from './lake-errors.js';
-import { MANIFEST_FILE, parseVersionDir, rawRoot, resolveInside } from './layout.js';
+import { MANIFEST_FILE, MANIFEST_SHA256_FILE, parseManifestSha256Line, parseVersionDir, rawRoot, resolveInside } from './layout.js';
 import { SOURCE_NAME_RE, checkDate, checkSourceName } from './names.js';
 import { listDir, loadVersionManifest, partitionDirs } from './partition-reader.js';
 import type { ManifestFile, VerifyProblem, VerifyReport } from './types.js';
@@ -93,14 +93,40 @@ async function checkFile(ref: VersionRef, file: ManifestFile, problems: VerifyPr
   }
 }
 
+/**
+ * The manifest against the digest recorded beside it (`_manifest.json.sha256`),
+ * when there is one: versions written before it existed have none.
+ */
+async function checkManifestDigest(ref: VersionRef, problems: VerifyProblem[]): Promise<void> {
+  const sidecar = path.join(ref.dir, MANIFEST_SHA256_FILE);
+  let text: string;
+  try {
+    text = await readFile(sidecar, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return;
+    problems.push({ ...strip(ref), kind: 'corrupt', path: sidecar, detail: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
+    return;
+  }
+  const recorded = parseManifestSha256Line(text.slice(0, 200));
+  if (recorded === undefined) {
+    problems.push({ ...strip(ref), kind: 'corrupt', path: sidecar, detail: `not "<sha256>  ${MANIFEST_FILE}"` });
+    return;
+  }
+  const got = await hashFile(path.join(ref.dir, MANIFEST_FILE));
+  if (got.sha256 !== recorded) {
+    problems.push({ ...strip(ref), kind: 'bad-manifest', path: path.join(ref.dir, MANIFEST_FILE), detail: `sha256 ${got.sha256}, ${MANIFEST_SHA256_FILE} says ${recorded}` });
+  }
+}
+
 function strip(ref: VersionRef): { source: string; date: string; version: number } {
   return { source: ref.source, date: ref.date, version: ref.version };
 }
 
 /**
  * Re-hashes every file of every version (or of one source / one date)
- * against its manifest and reports missing, extra and corrupt files and
- * unreadable manifests, each with its absolute path. Reads only; never
+ * against its manifest, and the manifest against its recorded digest, and
+ * reports missing, extra and corrupt files and unreadable or altered
+ * manifests, each with its absolute path. Reads only; never
  * repairs anything.
  */
 export async function verifyLake(dataDir: string, filter: { source?: string; date?: string } = {}): Promise<VerifyReport> {
@@ -129,12 +155,13 @@ export async function verifyLake(dataDir: string, filter: { source?: string; dat
           problems.push({ ...strip(ref), kind: 'bad-manifest', path: path.join(ref.dir, MANIFEST_FILE), detail });
           continue;
         }
+        await checkManifestDigest(ref, problems);
         const files = loaded.manifest.files;
         filesChecked += files.length;
         await eachLimited(files, VERIFY_CONCURRENCY, (f) => checkFile(ref, f, problems));
         const listed = new Set(files.map((f) => f.path));
         for (const rel of await walkFiles(ref.dir)) {
-          if (rel === MANIFEST_FILE || listed.has(rel)) continue;
+          if (rel === MANIFEST_FILE || rel === MANIFEST_SHA256_FILE || listed.has(rel)) continue;
           problems.push({ ...strip(ref), kind: 'extra', path: path.join(ref.dir, rel), detail: 'on disk but not in the manifest' });
         }
       }

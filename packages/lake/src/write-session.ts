@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError, TransientError, type IngestError } from '@recomart/jobs';
-import type { LakeFileSystem } from './file-system.js';
+import { LAKE_FOLDER_MODE, type LakeFileSystem } from './file-system.js';
 import { FileSyncer } from './file-syncer.js';
 import { KEPT_FILE, keptRecordText, keptStagingDir } from './kept-staging.js';
 import { errorCode, ioFailure } from './lake-errors.js';
-import { MANIFEST_FILE, REASON_FILE, partitionPath, quarantinePath, resolveInside, stagingRoot, versionFilePath } from './layout.js';
+import { MANIFEST_FILE, MANIFEST_SHA256_FILE, REASON_FILE, manifestSha256Line, partitionPath, quarantinePath, resolveInside, stagingRoot, versionFilePath } from './layout.js';
 import { manifestProblem, sameContent, serializeManifest, sortFiles } from './manifest.js';
 import { checkFileName } from './names.js';
 import { exists, latestVersion } from './partition-reader.js';
 import { StagedFile, WholeStagedFile, type SessionFile, type StagedFileOptions } from './staged-file.js';
+import { hashFile } from './verify.js';
 import type { CommitInput, CommitResult, FileSink, KeptStaging, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 
 /**
@@ -318,10 +319,10 @@ export class FsWriteSession implements WriteSession {
     return manifest;
   }
 
+  /** A whole small file (manifest, its digest, a quarantine reason), fsynced: written on this thread once the pool created it. */
   private async writeSmallFile(file: string, text: string): Promise<void> {
-    const handle = await this.deps.fs.createFile(file);
+    const handle = await this.deps.fs.writeNewFile(file, Buffer.from(text, 'utf8'));
     try {
-      await handle.write(Buffer.from(text, 'utf8'));
       await handle.sync();
     } finally {
       await handle.close();
@@ -378,13 +379,16 @@ export class FsWriteSession implements WriteSession {
     await this.ensureStaging();
     await this.ensureDir(partition);
     const manifestFile = path.join(this.deps.stagingDir, MANIFEST_FILE);
+    const sidecarFile = path.join(this.deps.stagingDir, MANIFEST_SHA256_FILE);
     let durable = false;
     let manifestWritten = false;
     for (let race = 0; race < MAX_COMMIT_RACES; race++) {
       const { latest, highest } = await latestVersion(partition, source, date);
       if (latest && sameContent(latest.files, files)) {
         await this.removeStaging();
-        return { status: 'unchanged', version: latest.version, manifest: latest, path: path.join(partition, `v${latest.version}`) };
+        const dir = path.join(partition, `v${latest.version}`);
+        const { sha256 } = await hashFile(path.join(dir, MANIFEST_FILE));
+        return { status: 'unchanged', version: latest.version, manifest: latest, manifestSha256: sha256, path: dir };
       }
       if (!durable) {
         // Every file, then every folder, is on disk before the manifest and the rename.
@@ -394,7 +398,11 @@ export class FsWriteSession implements WriteSession {
       }
       const version = highest + 1;
       const manifest = this.manifestFor(input, files, version);
-      await this.writeSmallFile(manifestFile, serializeManifest(manifest));
+      const text = serializeManifest(manifest);
+      const manifestSha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+      // Files are born read-only: a lost race's manifest goes before it is written again.
+      if (manifestWritten) await Promise.all([this.deps.fs.remove(manifestFile), this.deps.fs.remove(sidecarFile)]);
+      await Promise.all([this.writeSmallFile(manifestFile, text), this.writeSmallFile(sidecarFile, manifestSha256Line(manifestSha256))]);
       if (!manifestWritten) {
         await this.deps.fs.syncDir(this.deps.stagingDir);
         manifestWritten = true;
@@ -418,9 +426,21 @@ export class FsWriteSession implements WriteSession {
       this.deps.track(this.deps.stagingDir, false);
       await this.deps.fs.syncDir(partition);
       await this.deps.fs.syncDir(stagingRoot(this.deps.dataDir));
-      return { status: 'committed', version, manifest, path: target };
+      await this.sealFolders(target);
+      return { status: 'committed', version, manifest, manifestSha256, path: target };
     }
     throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+  }
+
+  /**
+   * Makes a published version's folders read-only (0555), deepest first; its
+   * files were born read-only. Not fsynced: the mode guards against careless
+   * edits, the digests against the rest.
+   */
+  private async sealFolders(versionDir: string): Promise<void> {
+    const staged = [...this.subdirs].sort((a, b) => b.length - a.length);
+    for (const dir of staged) await this.deps.fs.chmod(path.join(versionDir, path.relative(this.deps.stagingDir, dir)), LAKE_FOLDER_MODE);
+    await this.deps.fs.chmod(versionDir, LAKE_FOLDER_MODE);
   }
 
   async quarantine(reason: string, details?: Record<string, unknown>): Promise<{ path: string }> {

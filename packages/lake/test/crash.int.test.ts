@@ -71,7 +71,7 @@ describe(`a writer SIGKILLed at random points (seed ${SEED}, LAKE_CRASH_SEED to 
     for (const v of versions) {
       const m = await lake.readManifest('clickstream', '2024-03-09', v);
       expect(m?.files.map((f) => f.bytes)).toEqual(Array.from({ length: FILES }, () => FILE_BYTES));
-      expect((await readdir(path.join(partition, `v${v}`), { recursive: true })).filter((n) => n.includes('.'))).toHaveLength(FILES + 1);
+      expect((await readdir(path.join(partition, `v${v}`), { recursive: true })).filter((n) => n.includes('.'))).toHaveLength(FILES + 2); // the files, _manifest.json and its _manifest.json.sha256
     }
     // What a writer reported as committed is there.
     for (const r of runs) if (r.result) expect(versions).toContain(r.result.version);

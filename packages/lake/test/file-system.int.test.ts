@@ -23,7 +23,7 @@ describe('nodeFileSystem.writeNewFile', () => {
     await handle.sync();
     await handle.close();
     expect((await readFile(file)).equals(bytes)).toBe(true);
-    expect((await stat(file)).mode & 0o777).toBe(0o644 & ~process.umask());
+    expect((await stat(file)).mode & 0o777).toBe(0o444 & ~process.umask());
   });
 
   it('replaces an existing file (like createFile)', async () => {

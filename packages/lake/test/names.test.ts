@@ -59,6 +59,7 @@ describe('file names inside a version', () => {
     [`${'x'.repeat(256)}`, 'a segment is longer than 255 bytes'],
     [Array.from({ length: 17 }, () => 'd').join('/'), 'it is nested deeper than 16 folders'],
     ['_manifest.json', 'the name is reserved for the lake'],
+    ['_manifest.json.sha256', 'the name is reserved for the lake'],
     ['_reason.json', 'the name is reserved for the lake'],
   ])('refuses %j: %s', (name, reason) => {
     expect(() => checkFileName(name)).toThrow(InvalidInputError);

@@ -34,7 +34,7 @@ describe('a resumable write session (kept staging)', () => {
       ['pages/000002.json', 'http://api/p2'],
       ['pages/000003.json', 'http://api/p3'],
     ]);
-    expect(await treeOf(result.path), 'no kept record published').toEqual(['_manifest.json', 'pages', 'pages/000001.json', 'pages/000002.json', 'pages/000003.json']);
+    expect(await treeOf(result.path), 'no kept record published').toEqual(['_manifest.json', '_manifest.json.sha256', 'pages', 'pages/000001.json', 'pages/000002.json', 'pages/000003.json']);
     expect(await entriesOf(staging())).toEqual([]);
     expect((await lake.verify()).ok).toBe(true);
   });

@@ -33,7 +33,7 @@ describe('sweep', () => {
     expect(await lake.sweep(HOUR)).toEqual({ removed: [path.join(staging, leftover as string)], kept: 0 });
     expect(await entriesOf(staging)).toEqual([]);
     expect(await lake.listVersions('clickstream', '2024-03-09')).toEqual([1]);
-    expect(await entriesOf(version.path)).toEqual(['_manifest.json', 'a.csv']);
+    expect(await entriesOf(version.path)).toEqual(['_manifest.json', '_manifest.json.sha256', 'a.csv']);
     expect((await lake.verify()).ok).toBe(true);
   });
 

@@ -1,4 +1,5 @@
 import { appendFile, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CorruptVersionError, openLake, type CommitResult, type Lake } from '@recomart/lake';
@@ -115,6 +116,43 @@ describe('manifests that do not match the schema', () => {
     await expect(lake.readManifest('clickstream', '2024-03-09', 1)).rejects.toThrow(`${manifestFile} is refused: _manifest.json is missing`);
     expect(await lake.listPartitions('clickstream')).toEqual([]);
     expect((await lake.verify()).problems.map((p) => p.kind)).toEqual(['bad-manifest']);
+  });
+});
+
+describe('an edited manifest (issue 12, finding 5)', () => {
+  it('is sealed read-only on commit, its digest recorded beside it, and plain verify reports an edit', async () => {
+    const v1 = await commit({ 'a.csv': 'one', 'pages/0001.json': '{}' });
+    const manifestFile = path.join(v1.path, '_manifest.json');
+    const text = await readFile(manifestFile, 'utf8');
+    expect(v1.manifestSha256).toBe(createHash('sha256').update(text).digest('hex'));
+    expect(await readFile(path.join(v1.path, '_manifest.json.sha256'), 'utf8')).toBe(`${v1.manifestSha256}  _manifest.json\n`);
+    const modes = await Promise.all(['', 'pages', 'a.csv', 'pages/0001.json', '_manifest.json', '_manifest.json.sha256'].map(async (p) => [p, (await stat(path.join(v1.path, p))).mode & 0o777]));
+    expect(modes).toEqual([['', 0o555], ['pages', 0o555], ['a.csv', 0o444], ['pages/0001.json', 0o444], ['_manifest.json', 0o444], ['_manifest.json.sha256', 0o444]]);
+    expect(await lake.verify()).toMatchObject({ ok: true, problems: [] });
+
+    // what finding 5 did: "records": 1 → 0, still a valid manifest (root ignores the mode)
+    expect(text).toContain('"records": 2,');
+    await writeFile(manifestFile, text.replace('"records": 2,', '"records": 1,'));
+    expect((await lake.readManifest('clickstream', '2024-03-09'))?.records).toBe(1);
+    const report = await lake.verify();
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      {
+        source: 'clickstream',
+        date: '2024-03-09',
+        version: 1,
+        kind: 'bad-manifest',
+        path: manifestFile,
+        detail: expect.stringMatching(new RegExp(`^sha256 [0-9a-f]{64}, _manifest.json.sha256 says ${v1.manifestSha256}$`)) as unknown,
+      },
+    ]);
+  });
+
+  it('gives an unchanged result the digest of the manifest it kept', async () => {
+    const v1 = await commit({ 'a.csv': 'one' });
+    const again = await commit({ 'a.csv': 'one' }, sessionInit({ runId: 'run-2' }));
+    expect(again.status).toBe('unchanged');
+    expect(again.manifestSha256).toBe(v1.manifestSha256);
   });
 });
 

@@ -38,7 +38,7 @@ describe('committing a version', () => {
     expect(result).toMatchObject({ status: 'committed', version: 1, path: dir });
     expect(await readFile(path.join(dir, 'events-000.csv.gz'))).toEqual(gz);
     expect(await readFile(path.join(dir, 'pages', '0001.json'), 'utf8')).toBe(page);
-    expect(await treeOf(dir)).toEqual(['_manifest.json', 'events-000.csv.gz', 'pages', 'pages/0001.json']);
+    expect(await treeOf(dir)).toEqual(['_manifest.json', '_manifest.json.sha256', 'events-000.csv.gz', 'pages', 'pages/0001.json']);
 
     const manifest = JSON.parse(await readFile(path.join(dir, '_manifest.json'), 'utf8')) as unknown;
     expect(manifest).toEqual({
@@ -122,7 +122,7 @@ describe('committing a version', () => {
     const a = await (await lake.begin(sessionInit())).commit({ records: 0, rejected: 0, validation: {} });
     const b = await (await lake.begin(sessionInit())).commit({ records: 0, rejected: 0, validation: {} });
     expect([a.status, b.status]).toEqual(['committed', 'unchanged']);
-    expect(await treeOf(a.path)).toEqual(['_manifest.json']);
+    expect(await treeOf(a.path)).toEqual(['_manifest.json', '_manifest.json.sha256']);
   });
 });
 

@@ -30,3 +30,13 @@ export {
   type ScheduleSettings,
 } from './schedule-settings.js';
 export { listFailedForGood, type FailedPartition, type PartitionLister } from './failed-partitions.js';
+export {
+  CommitFeed,
+  commitFeedKey,
+  COMMIT_FEED_FIELD,
+  feedRecordsOf,
+  parseCommitFeedEntry,
+  type CommitFeedEntry,
+  type CommitFeedRecord,
+} from './commit-feed.js';
+export { CommitFeedConsumer, type CommitFeedConsumerOptions } from './commit-feed-consumer.js';

@@ -1,8 +1,10 @@
 import { boolFlag, intFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo } from '@recomart/command';
-import { loadConfig } from '@recomart/config';
+import { loadConfig, type Config } from '@recomart/config';
 import { InvalidInputError, parseLogicalDate } from '@recomart/jobs';
-import { checkSourceName, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
+import { checkSourceName, currentVersions, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
 import { echoInput } from '@recomart/logging';
+import { deepVerify } from './deep-verify.js';
+import { watch, WATCH_HELP } from './lake-watch.js';
 
 const LS_HELP = `Usage: recomart lake ls [--source S] [--from D] [--to D] [--json]
 
@@ -27,17 +29,34 @@ Options:
   --version N   a given version (default: the latest)
   --json        the manifest as JSON on stdout`;
 
-const VERIFY_HELP = `Usage: recomart lake verify [--source S] [--date D] [--json]
+const VERIFY_HELP = `Usage: recomart lake verify [--source S] [--date D] [--deep] [--json]
 
-Re-hashes every file of every committed version against its manifest and
-reports missing, extra and corrupt files and unreadable manifests, each with
-its path. Never repairs anything. Exit 0 only when everything verifies,
-1 otherwise.
+Re-hashes every file of every committed version against its manifest, and
+each manifest against the digest recorded beside it (_manifest.json.sha256),
+and reports missing, extra and corrupt files and unreadable or altered
+manifests, each with its path. Never repairs anything. Exit 0 only when
+everything verifies, 1 otherwise.
 
 Options:
   --source S   only this source (default: every source)
   --date D     only this logical date, YYYY-MM-DD (default: every date)
+  --deep       also recompute from the data what each manifest claims
+               (clickstream rows and rejected lines, product counts) and
+               report every difference as a mismatch
   --json       the report as JSON on stdout`;
+
+const CURRENT_HELP = `Usage: recomart lake current --source S [--from D] [--to D] [--json]
+
+What a downstream reader should read: per committed partition, only its
+current (latest) version, its manifest and the URI of every file
+(file:///… on the folder lake). Point a query engine at these files, not at
+raw/<source>/**, so a reprocessed day counts once.
+
+Options:
+  --source S   the source (required)
+  --from D     only dates on or after D (YYYY-MM-DD)
+  --to D       only dates on or before D (YYYY-MM-DD)
+  --json       {"source", "partitions": [{date, version, manifest, records, rejected, files: [{path, uri, bytes, sha256}]}]}`;
 
 const SWEEP_HELP = `Usage: recomart lake sweep [--max-age-ms N] [--json]
 
@@ -48,7 +67,7 @@ Options:
   --max-age-ms N   age limit (default: LAKE_STAGING_MAX_AGE_MS, 6 hours unless set)
   --json           the list of removed folders as JSON on stdout`;
 
-const HELP = `Usage: recomart lake <ls|show|verify|sweep> [options]
+const HELP = `Usage: recomart lake <ls|show|current|verify|sweep|watch> [options]
 
 Reads, checks and tidies the raw lake under $DATA_DIR/raw
 (<source>/<yyyy>/<mm>/<dd>/v<N>/ with _manifest.json).
@@ -57,16 +76,20 @@ ${LS_HELP}
 
 ${SHOW_HELP}
 
+${CURRENT_HELP}
+
 ${VERIFY_HELP}
 
 ${SWEEP_HELP}
 
+${WATCH_HELP}
+
 Exit codes: 0 success, 1 failure (or problems found by verify), 2 bad usage or bad input.`;
 
-const SUBCOMMANDS = ['ls', 'show', 'verify', 'sweep'] as const;
+const SUBCOMMANDS = ['ls', 'show', 'current', 'verify', 'sweep', 'watch'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
-const SUB_HELP: Record<Subcommand, string> = { ls: LS_HELP, show: SHOW_HELP, verify: VERIFY_HELP, sweep: SWEEP_HELP };
+const SUB_HELP: Record<Subcommand, string> = { ls: LS_HELP, show: SHOW_HELP, current: CURRENT_HELP, verify: VERIFY_HELP, sweep: SWEEP_HELP, watch: WATCH_HELP };
 
 /** One partition in `lake ls`. */
 interface PartitionRow {
@@ -106,9 +129,9 @@ function required(value: string | undefined, flag: string, sub: Subcommand): str
   return value;
 }
 
-function lakeOf(io: CommandIo): { lake: Lake; stagingMaxAgeMs: number } {
+function lakeOf(io: CommandIo): { lake: Lake; config: Config; stagingMaxAgeMs: number } {
   const config = loadConfig(io.env);
-  return { lake: openLake({ dataDir: config.dataDir }), stagingMaxAgeMs: config.lake.stagingMaxAgeMs };
+  return { lake: openLake({ dataDir: config.dataDir }), config, stagingMaxAgeMs: config.lake.stagingMaxAgeMs };
 }
 
 async function ls(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -197,16 +220,40 @@ async function show(argv: readonly string[], io: CommandIo): Promise<number> {
   return 0;
 }
 
+async function current(argv: readonly string[], io: CommandIo): Promise<number> {
+  const f = parseFlags('lake current', argv, { source: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } });
+  const source = checkSourceName(required(stringFlag(f, 'source'), '--source', 'current'), '--source');
+  const from = optionalDate(stringFlag(f, 'from'), '--from');
+  const to = optionalDate(stringFlag(f, 'to'), '--to');
+  if (from !== undefined && to !== undefined && from > to) throw new InvalidInputError(`--from ${from} is after --to ${to}`);
+  const { lake } = lakeOf(io);
+  const partitions = await currentVersions(lake, source, { from, to });
+  if (boolFlag(f, 'json')) {
+    printJson(io, { source, partitions });
+    return 0;
+  }
+  if (partitions.length === 0) {
+    io.stdout.write(`no committed partitions of ${source}${from || to ? ` from ${from ?? 'the start'} to ${to ?? 'the end'}` : ''}\n`);
+    return 0;
+  }
+  for (const p of partitions) {
+    io.stdout.write(`${p.date}  v${p.version}  records ${p.records}  rejected ${p.rejected}  ${p.manifest}\n`);
+    for (const file of p.files) io.stdout.write(`  ${file.uri}\n`);
+  }
+  return 0;
+}
+
 function problemLine(p: VerifyProblem): string {
   return `${p.kind.padEnd(12)}  ${p.path}  ${p.detail}`;
 }
 
 async function verify(argv: readonly string[], io: CommandIo): Promise<number> {
-  const f = parseFlags('lake verify', argv, { source: { type: 'string' }, date: { type: 'string' }, json: { type: 'boolean' } });
+  const f = parseFlags('lake verify', argv, { source: { type: 'string' }, date: { type: 'string' }, deep: { type: 'boolean' }, json: { type: 'boolean' } });
   const source = optionalSource(stringFlag(f, 'source'));
   const date = optionalDate(stringFlag(f, 'date'), '--date');
-  const { lake } = lakeOf(io);
-  const report = await lake.verify({ source, date });
+  const { lake, config } = lakeOf(io);
+  const hashed = await lake.verify({ source, date });
+  const report = boolFlag(f, 'deep') ? await deepVerify(lake, config, hashed, { source, date }) : hashed;
   if (boolFlag(f, 'json')) {
     printJson(io, report);
   } else {
@@ -233,25 +280,25 @@ async function sweep(argv: readonly string[], io: CommandIo): Promise<number> {
   return 0;
 }
 
-const RUN: Record<Subcommand, (argv: readonly string[], io: CommandIo) => Promise<number>> = { ls, show, verify, sweep };
+const RUN: Record<Subcommand, (argv: readonly string[], io: CommandIo) => Promise<number>> = { ls, show, current, verify, sweep, watch };
 
 function isSubcommand(value: string): value is Subcommand {
   return (SUBCOMMANDS as readonly string[]).includes(value);
 }
 
-/** `recomart lake ls | show | verify | sweep`: read, check and tidy the raw lake. */
+/** `recomart lake ls | show | current | verify | sweep | watch`: read, check and tidy the raw lake. */
 export const lakeCommand: Command = {
   name: 'lake',
-  summary: 'ls | show | verify | sweep the raw lake',
+  summary: 'ls | show | current | verify | sweep | watch the raw lake',
   help: HELP,
   run: async (argv, io) => {
     const [sub, ...rest] = argv;
-    if (sub === undefined) throw new UsageError('lake: a subcommand is required: ls, show, verify or sweep');
+    if (sub === undefined) throw new UsageError('lake: a subcommand is required: ls, show, current, verify, sweep or watch');
     if (sub === '--help' || sub === '-h' || sub === 'help') {
       io.stdout.write(`${HELP}\n`);
       return 0;
     }
-    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${echoInput(sub)} (use ls, show, verify or sweep)`);
+    if (!isSubcommand(sub)) throw new UsageError(`lake: unknown subcommand ${echoInput(sub)} (use ls, show, current, verify, sweep or watch)`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(`${SUB_HELP[sub]}\n`);
       return 0;

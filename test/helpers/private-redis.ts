@@ -3,6 +3,7 @@ import { freeLoopbackPort, spawnRedisServer } from '@recomart/cli';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { reservePort } from './reserved-port.js';
 
 /** A free TCP port on 127.0.0.1. */
 export const freePort = freeLoopbackPort;
@@ -20,9 +21,14 @@ export interface PrivateRedis {
   dispose(): Promise<void>;
 }
 
-/** Starts a private redis-server (from PATH) on a free loopback port, waiting until it accepts connections. */
+/**
+ * Starts a private redis-server (from PATH) on a reserved loopback port (one
+ * no other test or outgoing connection can take while it is down for a
+ * restart), waiting until it accepts connections.
+ */
 export async function startPrivateRedis(options: { appendonly?: boolean; policy?: string } = {}): Promise<PrivateRedis> {
-  const port = await freePort();
+  const reserved = await reservePort();
+  const port = reserved.port;
   const dir = mkdtempSync(path.join(tmpdir(), 'recomart-redis-'));
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
@@ -50,6 +56,7 @@ export async function startPrivateRedis(options: { appendonly?: boolean; policy?
     async dispose() {
       await handle.stop(true);
       rmSync(dir, { recursive: true, force: true });
+      reserved.release();
     },
   };
   return handle;

@@ -200,8 +200,20 @@ export const variables = {
   JOB_KEEP_FAILED_COUNT: integer({ name: 'JOB_KEEP_FAILED_COUNT', defaultValue: '10000', doc: '…or when more than this many are kept.' }, 0),
 
   WORKER_CONCURRENCY: integer({ name: 'WORKER_CONCURRENCY', defaultValue: '2', doc: 'Jobs at once per source queue in one worker process (`--concurrency` overrides).' }, 1, 256),
-  WORKER_LOCK_MS: integer({ name: 'WORKER_LOCK_MS', defaultValue: '60000', doc: 'Job lock duration; renewed while the job runs.' }, 1000, HOUR),
-  WORKER_STALLED_INTERVAL_MS: integer({ name: 'WORKER_STALLED_INTERVAL_MS', defaultValue: '30000', doc: 'How often workers look for stalled jobs.' }, 1000, HOUR),
+  // A killed worker's job starts again on another worker within WORKER_LOCK_MS + WORKER_STALLED_INTERVAL_MS (15 s by
+  // default). The lock is renewed every WORKER_LOCK_MS / 2, so a worker whose event loop stalls longer than that half
+  // (5 s) can lose its lock while it still runs: a second attempt then runs at once, which the lake makes harmless
+  // (one version commits, the other finds it `unchanged`). The benchmark measures the worst event-loop delay.
+  WORKER_LOCK_MS: integer(
+    { name: 'WORKER_LOCK_MS', defaultValue: '10000', doc: 'Job lock duration, renewed every half of it while the job runs. A killed worker\'s job is picked up again after at most this plus `WORKER_STALLED_INTERVAL_MS`.' },
+    1000,
+    HOUR,
+  ),
+  WORKER_STALLED_INTERVAL_MS: integer(
+    { name: 'WORKER_STALLED_INTERVAL_MS', defaultValue: '5000', doc: 'How often workers look for jobs whose lock expired (stalled) and hand them out again.' },
+    1000,
+    HOUR,
+  ),
   WORKER_MAX_STALLED_COUNT: integer({ name: 'WORKER_MAX_STALLED_COUNT', defaultValue: '2', doc: 'A job that stalls more often than this fails for good.' }, 0, 100),
   WORKER_HTTP_PORT: integer({ name: 'WORKER_HTTP_PORT', defaultValue: '9464', doc: 'Health (`/healthz`) and Prometheus (`/metrics`) port; 0 picks a free one.' }, 0, 65535),
   SHUTDOWN_GRACE_MS: integer({ name: 'SHUTDOWN_GRACE_MS', defaultValue: '30000', doc: 'On SIGTERM, how long active jobs may run before the worker closes anyway.' }, 0, HOUR),

@@ -11,6 +11,7 @@ import csvParser from 'csv-parser';
 import { loadConfig } from '@recomart/config';
 import { openLake } from '@recomart/lake';
 import { clickstreamSource } from '@recomart/sources';
+import { watchEventLoop } from './event-loop-delay.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
@@ -77,9 +78,10 @@ const [kind, ...args] = process.argv.slice(2);
 let out;
 // CPU time of the whole process (all threads: libuv's file writes and gunzip included) over the same span.
 const cpu0 = process.cpuUsage();
+const loop = watchEventLoop();
 if (kind === 'csv-parser') out = await csvParserCount(args[0]);
 else if (kind === 'duckdb') out = await duckdbScan(args[0]);
 else if (kind === 'ingest') out = await ingest(args[0], args[1], args[2]);
 else throw new Error(`clickstream-child: unknown kind ${JSON.stringify(kind)} (csv-parser | duckdb | ingest)`);
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(`${JSON.stringify({ ...out, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRssMb() })}\n`);
+process.stdout.write(`${JSON.stringify({ ...out, ...loop.stop(), cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRssMb() })}\n`);

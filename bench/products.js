@@ -33,6 +33,7 @@ import { loadConfig } from '@recomart/config';
 import { nodeFileSystem, openLake } from '@recomart/lake';
 import { productsSource } from '@recomart/sources';
 import { spawnMock } from './mock-process.js';
+import { watchEventLoop } from './event-loop-delay.js';
 
 const DATE = '2024-03-01';
 
@@ -120,6 +121,7 @@ async function runOurs(url, products, pageSize, concurrency, { inMemory = false,
     LOG_LEVEL: 'silent',
   });
   const lake = inMemory ? nullLake() : openLake({ dataDir });
+  const loop = watchEventLoop();
   const m = await measured(serverPid, () =>
     productsSource({
       source: 'products',
@@ -134,6 +136,7 @@ async function runOurs(url, products, pageSize, concurrency, { inMemory = false,
       progress() {},
     }),
   );
+  const delay = loop.stop();
   const result = m.value;
   const manifest = await lake.readManifest('products', DATE);
   const requests = manifest?.provenance?.requests?.length ?? result.files;
@@ -147,6 +150,7 @@ async function runOurs(url, products, pageSize, concurrency, { inMemory = false,
     bytes: result.bytes,
     status: result.status,
     ...ratesOf(m, result.records, requests),
+    ...delay,
     concurrency,
   };
 }
@@ -301,6 +305,8 @@ export async function runProductsBench({ products = 100_000, pageSize = 100, con
       ours: o,
       naive: n,
       ratio: round2(o.productsPerSecond / n.productsPerSecond),
+      // The worst event-loop delay over every measured snapshot (a worker renews its job lock from that loop).
+      eventLoopMaxMs: Math.max(...ours.map((r) => r.eventLoopMaxMs)),
       ratios: ours.map((r, i) => round2(r.productsPerSecond / (naive[i]?.productsPerSecond ?? NaN))),
       // Rounds in which ours was the faster of the two.
       roundsWon: ours.filter((r, i) => r.productsPerSecond >= (naive[i]?.productsPerSecond ?? Infinity)).length,

@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark the issues define, on generated data, each
 // figure beside its peer measured in the same run. Writes
 // bench/results/latest.json and bench/results/latest.md.
-//   node bench/run.js [--quick] [--only clickstream,products,backfill] [--skip-1gb]
+//   node bench/run.js [--quick] [--only clickstream,products,backfill,killRecovery] [--skip-1gb]
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,7 @@ await section('clickstream', 'clickstream.js', (m) => m.runClickstreamBench({ ro
 await section('products', 'products.js', (m) => m.runProductsBench({ products: quick ? 20_000 : 100_000, pageSize: 100, pageCacheMb: 0 }));
 await section('productsRateLimited', 'products-rate-limit.js', (m) => m.runRateLimitedBench({ products: 10_000, pageSize: 100, rate: '20/1s' }));
 await section('backfill', 'backfill.js', (m) => m.runBackfillBench({ days: quick ? 60 : 365 }));
+await section('killRecovery', 'kill-recovery.js', (m) => m.runKillRecoveryBench({ rounds: quick ? 1 : 3 }));
 results.finishedAt = new Date().toISOString();
 
 // The Markdown table: each figure with its peer and the ratio.
@@ -84,6 +85,15 @@ if (b && !b.error && !b.skipped) {
   rows.push([`backfill ${b.backfill.two.partitions} small partitions, 2 workers`, `${fmt(b.backfill.two.partitionsPerSecond, 1)} partitions/s`, '1 worker', `${fmt(b.backfill.scaling, 2)}× scaling`]);
   rows.push(['per-job overhead', `${fmt(b.overhead.oursMsPerJob, 2)} ms/job`, `BullMQ no-op ${fmt(b.overhead.bullmqNoopMsPerJob, 2)} ms/job`, `+${fmt(b.overhead.overheadMsPerJob, 2)} ms/job`]);
 }
+const k = results.killRecovery;
+if (k && !k.error && !k.skipped) {
+  rows.push([`SIGKILL mid-write → next attempt on the other worker (default locks ${k.lockMs} ms, stall check ${k.stalledIntervalMs} ms)`, `worst ${fmt(k.worstSeconds, 1)} s of ${k.seconds.length} (${k.seconds.map((x) => fmt(x, 1)).join(', ')} s)`, `target ${k.targetSeconds} s`, k.met ? 'ok' : 'OVER']);
+}
+// A worker renews its lock from the event loop every WORKER_LOCK_MS / 2: the worst delay must stay far below it.
+const renewMs = (k?.lockMs ?? 10_000) / 2;
+const bigIngest = c?.oneGb ?? {};
+if (bigIngest.eventLoopMaxMs !== undefined) rows.push(['worst event-loop delay, 1 GB clickstream ingest', `${fmt(bigIngest.eventLoopMaxMs)} ms (p99 ${fmt(bigIngest.eventLoopP99Ms)} ms)`, `lock renewal every ${fmt(renewMs)} ms`, `${fmt((bigIngest.eventLoopMaxMs / renewMs) * 100, 1)}% of it`]);
+if (p?.eventLoopMaxMs !== undefined) rows.push([`worst event-loop delay, ${fmt(p.products)}-product snapshot (every round)`, `${fmt(p.eventLoopMaxMs)} ms`, `lock renewal every ${fmt(renewMs)} ms`, `${fmt((p.eventLoopMaxMs / renewMs) * 100, 1)}% of it`]);
 for (const [name, r] of Object.entries(results)) if (r && typeof r === 'object' && (r.error || r.skipped)) rows.push([name, r.error ? `ERROR: ${r.error}` : `skipped: ${r.skipped}`, '', '']);
 
 const md = [

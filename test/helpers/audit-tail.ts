@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { AuditEvent } from '@recomart/logging';
-import { auditStreamKey, AUDIT_STREAM_FIELD } from '@recomart/queue';
+import { auditStreamKey, AUDIT_STREAM_FIELD, createWorkerConnection, type RedisTarget } from '@recomart/queue';
 
 /** The pid at the end of a worker identity `host:pid`. */
 export function pidOf(worker: unknown): number {
@@ -24,9 +24,13 @@ export class AuditTail {
   private readonly key: string;
   private cursor: string;
 
-  /** @param from stream id to read after: `'0'` for everything, `'$'`-like "now" via `AuditTail.fromNow`. */
-  constructor(redisUrl: string, prefix: string, from = '0') {
-    this.conn = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) });
+  /**
+   * @param redis a URL, or a target with sentinels (the tail then follows a failover)
+   * @param from stream id to read after: `'0'` for everything, `'$'`-like "now" via `AuditTail.fromNow`.
+   */
+  constructor(redis: string | RedisTarget, prefix: string, from = '0') {
+    this.conn =
+      typeof redis === 'string' ? new Redis(redis, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 100, 1000) }) : createWorkerConnection(redis);
     this.conn.on('error', () => undefined);
     this.key = auditStreamKey(prefix);
     this.cursor = from;

@@ -1,7 +1,7 @@
 import type { Config } from '@recomart/config';
 import { queueName, SOURCES, type SourceName } from '@recomart/jobs';
 import type { AuditEvent, Logger } from '@recomart/logging';
-import { auditStreamKey, connectGuarded, createProducerConnection, createWorkerConnection } from '@recomart/queue';
+import { auditStreamKey, connectGuarded, createProducerConnection, createWorkerConnection, redisTarget } from '@recomart/queue';
 import type { Redis } from 'ioredis';
 import { auditLogDir, checkpointPath, dayFileOf } from './audit-log-paths.js';
 import { DayFileAppender } from './day-file-appender.js';
@@ -80,9 +80,9 @@ export async function startAuditSink(options: AuditSinkOptions): Promise<AuditSi
   const sourceOfStream = new Map<string, SourceName>(sources.map((s) => [queueEventsStreamKey(config.queuePrefix, s), s]));
   const streams = [workerStream, ...sourceOfStream.keys()];
 
-  const commands = createProducerConnection(config.redisUrl, 'recomart-audit-sink');
+  const commands = createProducerConnection(redisTarget(config), 'recomart-audit-sink');
   try {
-    await connectGuarded(commands, config.redisUrl, (m) => logger.warn({ event: 'redis-guard' }, m));
+    await connectGuarded(commands, redisTarget(config), (m) => logger.warn({ event: 'redis-guard' }, m));
   } catch (err) {
     commands.disconnect();
     throw err;
@@ -95,7 +95,7 @@ export async function startAuditSink(options: AuditSinkOptions): Promise<AuditSi
   for (const key of streams) persisted[key] = loaded.positions[key] ?? STREAM_START;
   await warnAboutTrimmedEvents(commands, persisted, logger);
 
-  const reader = createWorkerConnection(config.redisUrl, 'recomart-audit-sink-reader');
+  const reader = createWorkerConnection(redisTarget(config), 'recomart-audit-sink-reader');
   reader.on('error', (err: Error) => {
     if (!stopping) logger.warn({ err: err.message }, 'redis reader connection error (reconnecting)');
   });

@@ -83,6 +83,8 @@ export function describeEvent(e: AuditEvent): string {
         .join(', ');
       return `${printable(e.operator ?? 'unknown operator')} ran ${printable(e.action ?? 'an action')}${target ? ` on ${target}` : ''}`;
     }
+    case 'redis-failover':
+      return `Redis primary moved from ${printable(e.from ?? '?')} to ${printable(e.to ?? '?')}${e.primary ? ` (${printable(e.primary)})` : ''}`;
     default:
       return '';
   }

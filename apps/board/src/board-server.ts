@@ -5,7 +5,7 @@ import type { IServerAdapter } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Config } from '@recomart/config';
 import type { Logger } from '@recomart/logging';
-import { AuditEmitter, closeAll, connectGuarded, createIngestQueues, createProducerConnection } from '@recomart/queue';
+import { AuditEmitter, closeAll, connectGuarded, createIngestQueues, createProducerConnection, redisTarget } from '@recomart/queue';
 import express, { type RequestHandler } from 'express';
 import { basicAuth } from './basic-auth.js';
 import { resolveBoardAccess } from './board-access.js';
@@ -50,9 +50,9 @@ export async function startBoard(options: StartBoardOptions): Promise<RunningBoa
   const access = resolveBoardAccess(config.board, host);
   const readOnly = config.board.readOnly;
 
-  const conn = createProducerConnection(config.redisUrl, 'recomart-board');
+  const conn = createProducerConnection(redisTarget(config), 'recomart-board');
   try {
-    await connectGuarded(conn, config.redisUrl, (m) => logger.warn({ event: 'redis-guard' }, m));
+    await connectGuarded(conn, redisTarget(config), (m) => logger.warn({ event: 'redis-guard' }, m));
   } catch (err) {
     conn.disconnect();
     throw err;

@@ -2,7 +2,7 @@ import { loadConfig, type Config } from '@recomart/config';
 import { SCHEDULE_QUEUE, SOURCES, type SourceName } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
 import { createLogger, type Logger } from '@recomart/logging';
-import { AuditEmitter, closeAll, connectGuarded, connectOrExplain, createIngestQueues, createProducerConnection, tickRepeatStrategy, type IngestQueue } from '@recomart/queue';
+import { AuditEmitter, closeAll, connectGuarded, connectOrExplain, createIngestQueues, createProducerConnection, tickRepeatStrategy, type IngestQueue, redisTarget } from '@recomart/queue';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TickData } from './scheduler-setup.js';
@@ -29,12 +29,12 @@ export interface ProducerContext {
 export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer', loaded?: Config, options: { writes?: boolean } = {}): Promise<ProducerContext> {
   const config = loaded ?? loadConfig(env);
   const logger = createLogger({ app, level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
-  const connection = createProducerConnection(config.redisUrl, `recomart-${app}`);
+  const connection = createProducerConnection(redisTarget(config), `recomart-${app}`);
   connection.on('error', () => undefined); // reported by connectOrExplain / the failing command
   try {
-    if (options.writes === false) await connectOrExplain(connection, config.redisUrl);
+    if (options.writes === false) await connectOrExplain(connection, redisTarget(config));
     // The AOF warning is the long-running processes' to give; a one-shot command's stdout may be --json.
-    else await connectGuarded(connection, config.redisUrl, (m) => logger.debug({ event: 'redis-guard' }, m));
+    else await connectGuarded(connection, redisTarget(config), (m) => logger.debug({ event: 'redis-guard' }, m));
   } catch (err) {
     connection.disconnect();
     throw err;

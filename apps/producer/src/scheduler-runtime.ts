@@ -1,5 +1,5 @@
 import { SCHEDULE_QUEUE, SOURCES } from '@recomart/jobs';
-import { createWorkerConnection, tickRepeatStrategy } from '@recomart/queue';
+import { createWorkerConnection, tickRepeatStrategy, redisTarget } from '@recomart/queue';
 import { Worker } from 'bullmq';
 import { catchUp } from './catch-up.js';
 import { reportFailedForGood } from './failed-partitions.js';
@@ -28,7 +28,7 @@ export async function watchRound(ctx: ProducerContext, nowMs: number): Promise<{
  * SCHEDULE_WATCH_INTERVAL_MS runs a `watchRound`.
  */
 export function startTickWorker(ctx: ProducerContext): { worker: Worker<TickData, TickResult>; close(): Promise<void> } {
-  const connection = createWorkerConnection(ctx.config.redisUrl, 'recomart-scheduler');
+  const connection = createWorkerConnection(redisTarget(ctx.config), 'recomart-scheduler');
   connection.on('error', (err: Error) => ctx.logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const processor = createTickProcessor({
     lake: ctx.lake,

@@ -17,6 +17,8 @@ import {
   listFailedForGood,
   type IngestJobResult,
   type IngestQueue,
+  redisTarget,
+  watchPrimary,
 } from '@recomart/queue';
 import { sourceRegistry, type Source } from '@recomart/sources';
 import { WaitingError, Worker } from 'bullmq';
@@ -59,9 +61,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const concurrency = options.concurrency ?? config.worker.concurrency;
   const identity = workerIdentity();
 
-  const probe = createProducerConnection(config.redisUrl, 'recomart-worker-probe');
+  const probe = createProducerConnection(redisTarget(config), 'recomart-worker-probe');
   try {
-    await connectGuarded(probe, config.redisUrl, (m) => logger.warn({ event: 'redis-guard' }, m));
+    await connectGuarded(probe, redisTarget(config), (m) => logger.warn({ event: 'redis-guard' }, m));
     // One partition day for every process: the zone the schedule stored.
     await checkPartitionZone(probe, config);
   } finally {
@@ -77,10 +79,19 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
   // Error handlers can fire in a tight loop (Redis out of memory: ~1,000 a second): identical lines are rate-limited.
   const errors = new RepeatLimitedLog(logger, { windowMs: config.log.repeatWindowMs });
-  const connection = createWorkerConnection(config.redisUrl, 'recomart-worker');
+  const connection = createWorkerConnection(redisTarget(config), 'recomart-worker');
   connection.on('error', (err: Error) => errors.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const audit = new AuditEmitter(connection, config.queuePrefix, config.audit.streamMaxLen);
   const feedingLake = announcingCommits(lake, new CommitFeed(connection, config.queuePrefix, config.lake.commitFeedMaxLen));
+  const sentinel = config.redisSentinel;
+  const stopWatchingPrimary = sentinel
+    ? watchPrimary(connection, ({ from, to }) => {
+        logger.warn({ event: 'redis-failover', from, to, primary: sentinel.name }, 'Redis primary moved (Sentinel failover): following it');
+        audit.emit({ type: 'redis-failover', worker: identity, from, to, primary: sentinel.name }).catch((err: unknown) => {
+          logger.warn({ err }, 'could not record the failover');
+        });
+      })
+    : undefined;
   const queues = new Map<SourceName, IngestQueue>(sources.map((s) => [s, createIngestQueue(s, connection, config)]));
   const now = options.now ?? (() => new Date());
   const metrics = new WorkerMetrics(
@@ -202,6 +213,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         }
         await Promise.allSettled([...queues.values()].map((q) => q.close()));
         await health?.close();
+        stopWatchingPrimary?.();
         connection.disconnect();
         errors.close();
         logger.info({ event: 'worker-stopped' }, 'worker stopped');

@@ -3,6 +3,7 @@ import { redactUrlSecrets } from '@recomart/logging';
 import { variables, type VariableName } from './schema.js';
 
 import type { Variable } from './variables.js';
+import type { SentinelAddress } from './sentinel-variables.js';
 
 type ValueOf<V> = V extends Variable<infer T> ? T : never;
 type Values = { -readonly [K in VariableName]: ValueOf<(typeof variables)[K]> };
@@ -15,8 +16,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where the sentinels are and which primary they watch (REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD). */
+export interface SentinelConfig {
+  readonly sentinels: readonly SentinelAddress[];
+  readonly name: string;
+  readonly password: string | undefined;
+}
+
 export interface Config {
   readonly redisUrl: string;
+  /** Set when REDIS_SENTINELS is: connections go to the primary the sentinels name. */
+  readonly redisSentinel: SentinelConfig | undefined;
   readonly queuePrefix: string;
   readonly dataDir: string;
   readonly landingDir: string;
@@ -160,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const config: Config = {
     redisUrl: x.REDIS_URL,
+    redisSentinel: x.REDIS_SENTINELS ? { sentinels: x.REDIS_SENTINELS, name: x.REDIS_SENTINEL_NAME, password: x.REDIS_SENTINEL_PASSWORD } : undefined,
     redisUrlExplicit: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
     queuePrefix: x.QUEUE_PREFIX,
     dataDir,

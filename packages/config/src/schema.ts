@@ -12,6 +12,7 @@ import {
   timeZone,
   url,
 } from './variables.js';
+import { sentinelList } from './sentinel-variables.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -31,6 +32,18 @@ export const variables = {
     ['redis:', 'rediss:'],
     'a redis:// or rediss:// URL',
   ),
+  // Redis Sentinel (high availability): every process finds the current primary through the sentinels and
+  // follows a failover by itself. REDIS_URL then gives only the user, password and database.
+  REDIS_SENTINELS: sentinelList({
+    name: 'REDIS_SENTINELS',
+    doc: 'Sentinels to ask for the current Redis primary (`host:port,…`); when set, the host and port of `REDIS_URL` are not used (its user, password and database are).',
+  }),
+  REDIS_SENTINEL_NAME: text(
+    { name: 'REDIS_SENTINEL_NAME', defaultValue: 'mymaster', doc: 'The primary\'s name the sentinels monitor (`sentinel monitor <name> …`).' },
+    /^[A-Za-z0-9._-]{1,128}$/,
+    'letters, digits, ".", "_" or "-" (1 to 128 characters)',
+  ),
+  REDIS_SENTINEL_PASSWORD: optionalText({ name: 'REDIS_SENTINEL_PASSWORD', doc: 'Password of the sentinels themselves (their `requirepass`); redacted everywhere.', secret: true }),
   QUEUE_PREFIX: text(
     { name: 'QUEUE_PREFIX', defaultValue: 'recomart', doc: 'Prefix of every BullMQ key in Redis; separate prefixes never see each other.' },
     /^[A-Za-z0-9_-]{1,64}$/,

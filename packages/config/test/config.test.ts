@@ -70,6 +70,8 @@ describe('loadConfig', () => {
   // [variable, bad value, the exact message]
   const badValues: ReadonlyArray<readonly [string, string, string]> = [
     ["REDIS_URL", "http://x", 'REDIS_URL must be a redis:// or rediss:// URL, got "http://x"'],
+    ["REDIS_SENTINELS", "10.0.0.1", 'REDIS_SENTINELS must be comma-separated host:port pairs such as 10.0.0.1:26379,10.0.0.2:26379, got "10.0.0.1"'],
+    ["REDIS_SENTINEL_NAME", "my master", 'REDIS_SENTINEL_NAME must be letters, digits, ".", "_" or "-" (1 to 128 characters), got "my master"'],
     ["QUEUE_PREFIX", "a:b", 'QUEUE_PREFIX must be letters, digits, "_" or "-" (1 to 64 characters), got "a:b"'],
     ["DATA_DIR", "", 'DATA_DIR must be a non-empty string, got ""'],
     ["LOG_LEVEL", "verbose", 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
@@ -138,7 +140,7 @@ describe('loadConfig', () => {
   ];
 
   it('has a bad-value case for every variable that can be bad', () => {
-    const optionalFree = ['LANDING_DIR', 'PRODUCTS_ITEMS_FIELD', 'PRODUCTS_API_TOKEN', 'BOARD_USER', 'BOARD_PASSWORD'];
+    const optionalFree = ['LANDING_DIR', 'PRODUCTS_ITEMS_FIELD', 'PRODUCTS_API_TOKEN', 'BOARD_USER', 'BOARD_PASSWORD', 'REDIS_SENTINEL_PASSWORD'];
     expect(Object.keys(variables).filter((n) => !optionalFree.includes(n)).sort()).toEqual(badValues.map(([n]) => n).sort());
   });
 
@@ -147,6 +149,22 @@ describe('loadConfig', () => {
       expect(problemOf({ [name]: value })).toBe(message);
     });
   }
+
+  it('reads the sentinels, the primary\'s name and the sentinel password, which it redacts', () => {
+    expect(loadConfig({}).redisSentinel).toBeUndefined();
+    const c = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379, sentinel-b:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'ingest', REDIS_SENTINEL_PASSWORD: 'sentinel-pw-42' });
+    expect(c.redisSentinel).toEqual({
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'sentinel-b', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      name: 'ingest',
+      password: 'sentinel-pw-42',
+    });
+    expect(JSON.stringify(describeConfig(c))).not.toContain('sentinel-pw-42');
+    expect(problemOf({ REDIS_SENTINELS: 'a:26379,b:0' })).toBe('REDIS_SENTINELS must be comma-separated host:port pairs such as 10.0.0.1:26379,10.0.0.2:26379, got "a:26379,b:0"');
+  });
 
   it('redacts credentials and tokens from the described config', () => {
     const c = loadConfig({

@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'operator-action',
   /** A schedule or catch-up found a partition whose job failed for good and left it for an operator. */
   'failed-for-good',
+  /** A process found the Redis primary moved (Sentinel failover): `from` and `to` addresses. */
+  'redis-failover',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -5,6 +5,8 @@ export {
   safeRedisUrl,
   RedisUnreachableError,
 } from './redis-connection.js';
+export { redisTarget, describeRedisSentinel, type RedisTarget } from './redis-target.js';
+export { watchPrimary, type PrimaryChange } from './primary-watch.js';
 export { connectGuarded, guardRedis, RedisPolicyError, type RedisGuardReport } from './redis-guard.js';
 export { ingestJobOptions, ingestBackoff, INGEST_BACKOFF } from './job-options.js';
 export {

@@ -1,5 +1,6 @@
 import { redactUrlSecrets } from '@recomart/logging';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { newRedisConnection, targetLabel, type RedisTarget } from './redis-target.js';
 
 /** Thrown when Redis does not answer at start-up; the message tells the operator what to do. */
 export class RedisUnreachableError extends Error {
@@ -21,14 +22,14 @@ function reconnectDelay(times: number): number {
  * commands, retried forever (`maxRetriesPerRequest: null`), reconnecting by
  * itself after a Redis restart.
  */
-export function createWorkerConnection(url: string, name?: string): Redis {
+export function createWorkerConnection(target: RedisTarget | string, name?: string): Redis {
   const options: RedisOptions = {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     retryStrategy: reconnectDelay,
     ...(name ? { connectionName: name } : {}),
   };
-  return new Redis(url, options);
+  return newRedisConnection(target, options);
 }
 
 /**
@@ -36,8 +37,8 @@ export function createWorkerConnection(url: string, name?: string): Redis {
  * queueing while Redis is away (`enableOfflineQueue: false`), so an operator
  * gets an error instead of a hang. Call `connectOrExplain` before use.
  */
-export function createProducerConnection(url: string, name?: string): Redis {
-  return new Redis(url, {
+export function createProducerConnection(target: RedisTarget | string, name?: string): Redis {
+  return newRedisConnection(target, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: true,
@@ -52,7 +53,7 @@ export function createProducerConnection(url: string, name?: string): Redis {
  * the exact instruction: `cannot reach Redis at redis://127.0.0.1:6379 (ECONNREFUSED):
  * start it with "docker compose up -d redis" or set REDIS_URL`.
  */
-export async function connectOrExplain(conn: Redis, url: string, timeoutMs = 3000): Promise<void> {
+export async function connectOrExplain(conn: Redis, target: RedisTarget | string, timeoutMs = 3000): Promise<void> {
   if (conn.status === 'ready') return;
   let lastCode = 'timeout';
   let failFast: ((err: Error) => void) | undefined;
@@ -81,7 +82,7 @@ export async function connectOrExplain(conn: Redis, url: string, timeoutMs = 300
   } catch {
     conn.disconnect();
     throw new RedisUnreachableError(
-      `cannot reach Redis at ${safeRedisUrl(url)} (${lastCode}): start it with "docker compose up -d redis" or set REDIS_URL`,
+      `cannot reach Redis at ${targetLabel(target, safeRedisUrl)} (${lastCode}): start it with "docker compose up -d redis" or set REDIS_URL`,
     );
   } finally {
     conn.off('error', onError);

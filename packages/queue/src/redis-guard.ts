@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { connectOrExplain } from './redis-connection.js';
+import type { RedisTarget } from './redis-target.js';
 
 /** Thrown when Redis could evict queue keys (maxmemory-policy other than noeviction): BullMQ would lose jobs. */
 export class RedisPolicyError extends Error {
@@ -53,7 +54,7 @@ export async function guardRedis(conn: Redis, warn: (message: string) => void): 
  * @throws RedisUnreachableError when Redis does not answer
  * @throws RedisPolicyError when its maxmemory-policy is not `noeviction`
  */
-export async function connectGuarded(conn: Redis, url: string, warn: (message: string) => void, timeoutMs?: number): Promise<RedisGuardReport> {
-  await connectOrExplain(conn, url, timeoutMs);
+export async function connectGuarded(conn: Redis, target: RedisTarget | string, warn: (message: string) => void, timeoutMs?: number): Promise<RedisGuardReport> {
+  await connectOrExplain(conn, target, timeoutMs);
   return guardRedis(conn, warn);
 }

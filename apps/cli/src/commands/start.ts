@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { boolFlag, intFlag, parseFlags, stringFlag, type Command, type CommandIo } from '@recomart/command';
 import { loadConfig, variables } from '@recomart/config';
 import { scrubLine } from '@recomart/logging';
-import { connectOrExplain, createProducerConnection, RedisUnreachableError } from '@recomart/queue';
+import { connectOrExplain, createProducerConnection, redisTarget, RedisUnreachableError, type RedisTarget } from '@recomart/queue';
 import { onPath, startPrivateRedisServer, type StartedRedis } from './private-redis.js';
 import { spawnPrefixed, stopAll, type StackProcess } from './stack-process.js';
 
@@ -29,11 +29,11 @@ Options:
   --no-board      do not start the board
   --no-mock-api   do not start the mock product API (it starts only when PRODUCTS_API_URL is unset)`;
 
-async function redisAnswers(url: string): Promise<RedisUnreachableError | undefined> {
-  const conn = createProducerConnection(url, 'recomart-start-probe');
+async function redisAnswers(target: RedisTarget): Promise<RedisUnreachableError | undefined> {
+  const conn = createProducerConnection(target, 'recomart-start-probe');
   conn.on('error', () => undefined);
   try {
-    await connectOrExplain(conn, url, 3000);
+    await connectOrExplain(conn, target, 3000);
     return undefined;
   } catch (err) {
     if (err instanceof RedisUnreachableError) return err;
@@ -74,10 +74,11 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
   // workers get 8 s to finish active jobs (then abort them as retryable).
   env.SHUTDOWN_GRACE_MS ??= '8000';
   const stopGraceMs = Number(env.SHUTDOWN_GRACE_MS) + 1500;
-  const unreachable = await redisAnswers(config.redisUrl);
+  const unreachable = await redisAnswers(redisTarget(config));
   if (unreachable) {
     const binary = onPath('redis-server', io.env.PATH);
-    if (config.redisUrlExplicit || !binary) {
+    // Sentinels name a Redis of their own: never replace it with a private one.
+    if (config.redisUrlExplicit || config.redisSentinel || !binary) {
       io.stderr.write(`recomart start: ${unreachable.message}\n`);
       return 1;
     }

@@ -1,7 +1,6 @@
 // Backfill throughput with 1 and 2 real worker processes, and the per-job
 // overhead of our pipeline against BullMQ no-op jobs, measured in the same run.
 // Uses the BUILT packages (npm run bench builds first).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +16,8 @@ import { createIngestQueues } from '@recomart/queue';
 import { enqueuePartitions } from '@recomart/producer';
 import { startMockProductApi } from '@recomart/mock-product-api';
 import { startWorker } from '@recomart/worker';
+import { spawnBenchWorker } from './worker-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/recomart.js', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function benchEnv(extra = {}) {
@@ -39,20 +38,7 @@ async function dropPrefix(redis, prefix) {
 }
 
 function spawnWorker(env, concurrency) {
-  const child = spawn(process.execPath, [BIN, 'worker', '--sources', 'products', '--concurrency', String(concurrency), '--no-http'], {
-    env: { ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d.toString();
-      if (buf.includes('"worker-ready"')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { child, ready, exited };
+  return spawnBenchWorker(env, ['--sources', 'products', '--concurrency', String(concurrency)]);
 }
 
 async function waitForCompleted(queue, n) {

@@ -4,7 +4,6 @@
 // to the other worker's `started` event for that job (the issue's target: 20 s).
 // Uses the BUILT packages and the Redis on REDIS_URL.
 //   node bench/kill-recovery.js [rounds]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,25 +13,14 @@ import { Redis } from 'ioredis';
 import { loadConfig, variables } from '@recomart/config';
 import { auditStreamKey, AUDIT_STREAM_FIELD, createIngestQueues } from '@recomart/queue';
 import { generateClickstreamDay } from '@recomart/sources';
+import { spawnBenchWorker } from './worker-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/recomart.js', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATE = '2026-02-02';
 const TARGET_SECONDS = 20;
 
 function spawnWorker(env) {
-  const child = spawn(process.execPath, [BIN, 'worker', '--sources', 'clickstream', '--concurrency', '1', '--no-http'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d.toString();
-      if (buf.includes('"worker-ready"')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-  ready.catch(() => undefined);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { child, ready, exited };
+  return spawnBenchWorker(env, ['--sources', 'clickstream', '--concurrency', '1']);
 }
 
 /** Reads the audit stream from the start, resolving the first event that matches. */

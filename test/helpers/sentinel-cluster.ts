@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,31 +30,6 @@ function exitOf(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
-  });
-}
-
-/** Spawns `redis-sentinel conf`, resolving once it monitors the primary. */
-function spawnSentinel(conf: string): Promise<ChildProcess> {
-  const child = spawn('redis-sentinel', [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-sentinel did not start: ${out.slice(-400)}`)), 15_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('+monitor master')) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-sentinel exited with ${code}: ${out.slice(-400)}`));
-    });
-    child.once('error', reject);
   });
 }
 
@@ -131,7 +106,7 @@ export async function startSentinelCluster(): Promise<SentinelCluster> {
           '',
         ].join('\n'),
       );
-      children.push(await spawnSentinel(conf));
+      children.push(await spawnRedisServer('redis-sentinel', [conf], '+monitor master'));
     }
     const sentinelClients = sentinelPorts.map((port) => new Redis({ port, host: '127.0.0.1', password: SENTINEL_PASSWORD, lazyConnect: true }));
     clients.push(...sentinelClients);

@@ -37,17 +37,19 @@ export interface StartedRedis {
 }
 
 /**
- * Spawns `redis-server` with `args` and resolves once it accepts connections
- * (or rejects with the tail of its output when it exits or takes over 10 s).
+ * Spawns `redis-server` (or `redis-sentinel`) with `args` and resolves once its
+ * output says `readyLine` — by default that it accepts connections — or
+ * rejects with the tail of its output when it exits or takes over 10 s.
  */
-export async function spawnRedisServer(binary: string, args: readonly string[]): Promise<ChildProcess> {
+export async function spawnRedisServer(binary: string, args: readonly string[], readyLine = 'Ready to accept connections'): Promise<ChildProcess> {
   const child = spawn(binary, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const name = path.basename(binary);
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out.slice(-300)}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out.slice(-300)}`)), 10_000);
     const onData = (d: Buffer) => {
       out += d.toString();
-      if (out.includes('Ready to accept connections')) {
+      if (out.includes(readyLine)) {
         clearTimeout(timer);
         child.off('exit', onExit);
         resolve();
@@ -55,7 +57,7 @@ export async function spawnRedisServer(binary: string, args: readonly string[]):
     };
     const onExit = (code: number | null) => {
       clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}: ${out.slice(-300)}`));
+      reject(new Error(`${name} exited with ${code}: ${out.slice(-300)}`));
     };
     child.stdout?.on('data', onData);
     child.once('exit', onExit);

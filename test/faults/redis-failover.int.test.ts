@@ -40,7 +40,11 @@ afterEach(async () => {
 
 describe('fault 18: the Redis primary dies mid-backfill behind Redis Sentinel', () => {
   it('workers and producer follow the promoted replica, the backfill completes, one version each, the audit log tells the failover', async () => {
+    const t0 = Date.now();
+    const steps: string[] = [];
+    const step = (what: string) => steps.push(`${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     cluster = await startSentinelCluster();
+    step('cluster ready');
     // Slow pages keep the backfill busy while the sentinels elect the new primary.
     api = await startMockProductApi({ port: 0, products: 30, seed: 'failover', latencyMs: 150 });
     dataDir = mkdtempSync(path.join(tmpdir(), 'recomart-f-failover-'));
@@ -65,17 +69,23 @@ describe('fault 18: the Redis primary dies mid-backfill behind Redis Sentinel', 
     await Promise.all(workers.map((w) => w.ready));
     cli = spawnRecomart(['backfill', '--source', 'products', '--from', FROM, '--to', TO, '--wait'], env);
     await cli.waitForOutput(`enqueued ${DAYS} new · 0 already queued · 0 already in the lake`);
+    step('enqueued');
 
     // Kill the primary once a few partitions are in and most are still to come.
     await tail.waitForCount((e) => e.type === 'committed', 3, 60_000, '3 commits');
     await cluster.killPrimary();
     const killedAt = Date.now();
+    step('primary killed');
     expect(await cluster.waitForNewPrimary(cluster.primaryPort)).toBe(cluster.replicaPort);
+    step('replica promoted');
 
-    expect(await cli.exited, cli.output()).toBe(0);
+    // A bound so a stuck backfill fails with what it printed instead of hanging.
+    const exit = await Promise.race([cli.exited, new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 120_000).unref())]);
+    step('backfill done');
+    expect(exit, `${steps.join(', ')}; backfill --wait after the failover:\n${cli.output().slice(-2000)}`).toBe(0);
     await tail.catchUp();
     const committedAfter = tail.seen.filter((e) => e.type === 'committed' && Date.parse(e.at) > killedAt);
-    expect(committedAfter.length, 'partitions committed after the primary died').toBeGreaterThan(0);
+    expect(committedAfter.length, `partitions committed after the primary died (${steps.join(', ')})`).toBeGreaterThan(0);
     // Each worker noticed the move and said so in the audit log.
     const failovers = tail.seen.filter((e) => e.type === 'redis-failover');
     expect(new Set(failovers.map((e) => pidOf(e.worker)))).toEqual(new Set(workers.map((w) => w.pid)));
@@ -96,5 +106,7 @@ describe('fault 18: the Redis primary dies mid-backfill behind Redis Sentinel', 
       expect(text).not.toContain(PRIMARY_PASSWORD);
       expect(text).not.toContain(SENTINEL_PASSWORD);
     }
-  });
+    // Setting up the sentinels alone takes ~10 s (they discover the replica through INFO every 10 s); the steps
+    // above have bounds of their own that name what they waited for.
+  }, 300_000);
 });

@@ -18,7 +18,7 @@ import { verifyLake } from './verify.js';
 import { FsWriteSession } from './write-session.js';
 
 /** How to open a lake on the local filesystem. */
-export interface LakeOptions {
+export interface FsLakeOptions {
   /** `$DATA_DIR`: the lake lives in `raw/`, refused files in `quarantine/`. Made absolute. */
   dataDir: string;
   /** Written into every manifest. @defaultValue the root package's version */
@@ -43,8 +43,9 @@ function stagingId(now: Date): string {
  * The raw lake on a local (or shared POSIX) filesystem under `dataDir`.
  * Opening it touches nothing on disk; folders appear with the first write.
  */
-class FsLake implements Lake {
+export class FsLake implements Lake {
   readonly dataDir: string;
+  readonly location: string;
   private readonly fs: LakeFileSystem;
   private readonly now: () => Date;
   private readonly codeVersion: string;
@@ -54,11 +55,12 @@ class FsLake implements Lake {
   /** `spreadSubfolders` of the staging root, asked once per lake. */
   private spread: Promise<void> | undefined;
 
-  constructor(options: LakeOptions) {
+  constructor(options: FsLakeOptions) {
     if (typeof options.dataDir !== 'string' || options.dataDir === '' || options.dataDir.includes('\u0000')) {
       throw new InvalidInputError(`dataDir must be a non-empty path, got ${JSON.stringify(options.dataDir) ?? String(options.dataDir)}`);
     }
     this.dataDir = path.resolve(options.dataDir);
+    this.location = rawRoot(this.dataDir);
     this.fs = withFileSystem(options.fileSystem);
     this.now = options.now ?? (() => new Date());
     this.codeVersion = options.codeVersion ?? defaultCodeVersion();
@@ -101,6 +103,10 @@ class FsLake implements Lake {
     const root = stagingRoot(this.dataDir);
     await this.fs.mkdirp(root);
     await (this.spread ??= this.fs.spreadSubfolders(root));
+  }
+
+  versionLocation(source: string, date: string, version: number): string {
+    return versionPath(this.dataDir, source, date, version);
   }
 
   async listSources(): Promise<string[]> {
@@ -177,10 +183,3 @@ class FsLake implements Lake {
   }
 }
 
-/**
- * Opens the raw lake under `options.dataDir` (nothing is created until the
- * first write).
- */
-export function openLake(options: LakeOptions): Lake {
-  return new FsLake(options);
-}

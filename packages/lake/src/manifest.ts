@@ -105,3 +105,18 @@ export function sameContent(a: readonly ManifestFile[], b: readonly ManifestFile
   const left = new Set(a.map(key));
   return b.every((f) => left.has(key(f))) && left.size === a.length;
 }
+
+/**
+ * Parses a version's manifest text and checks that it names the version it
+ * lies in (source, date, version).
+ * @returns the manifest, or a one-line reason it is refused.
+ */
+export function parseVersionManifest(text: string, expected: { source: string; date: string; version: number }): { manifest: Manifest } | { problem: string } {
+  const parsed = parseManifest(text);
+  if ('problem' in parsed) return parsed;
+  const m = parsed.manifest;
+  if (m.source !== expected.source || m.date !== expected.date || m.version !== expected.version) {
+    return { problem: `it names ${m.source} ${m.date} v${m.version} but lies in ${expected.source} ${expected.date} v${expected.version}` };
+  }
+  return parsed;
+}

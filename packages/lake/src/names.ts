@@ -20,8 +20,8 @@ export const MAX_SEGMENT_BYTES = 255;
 /** Deepest sub-folder nesting accepted inside a version. */
 export const MAX_FILE_DEPTH = 16;
 
-/** Names the lake writes itself at the top of a version or quarantine folder. */
-export const RESERVED_FILE_NAMES: ReadonlySet<string> = new Set(['_manifest.json', '_manifest.json.sha256', '_reason.json']);
+/** Names the lake writes itself at the top of a version or quarantine folder (`_claim.json`, `_abandoned.json`: in a bucket only). */
+export const RESERVED_FILE_NAMES: ReadonlySet<string> = new Set(['_manifest.json', '_manifest.json.sha256', '_reason.json', '_claim.json', '_abandoned.json']);
 
 /**
  * Checks a source name before it becomes a folder.

@@ -4,7 +4,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { isLogicalDate } from '@recomart/jobs';
 import { errorCode } from './lake-errors.js';
 import { MANIFEST_FILE, parseVersionDir } from './layout.js';
-import { parseManifest } from './manifest.js';
+import { parseVersionManifest } from './manifest.js';
 import type { Manifest } from './types.js';
 
 /**
@@ -72,16 +72,9 @@ export async function loadVersionManifest(
     if (code === 'ENOTDIR') return { kind: 'bad', problem: 'the version is not a folder' };
     return { kind: 'bad', problem: `${MANIFEST_FILE} cannot be read: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const parsed = parseManifest(text);
+  const parsed = parseVersionManifest(text, expected);
   if ('problem' in parsed) return { kind: 'bad', problem: parsed.problem };
-  const m = parsed.manifest;
-  if (m.source !== expected.source || m.date !== expected.date || m.version !== expected.version) {
-    return {
-      kind: 'bad',
-      problem: `it names ${m.source} ${m.date} v${m.version} but lies in ${expected.source} ${expected.date} v${expected.version}`,
-    };
-  }
-  return { kind: 'ok', manifest: m };
+  return { kind: 'ok', manifest: parsed.manifest };
 }
 
 /** Whether `p` exists (any other stat error is thrown). */

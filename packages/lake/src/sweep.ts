@@ -30,6 +30,17 @@ async function newestMtime(p: string): Promise<number | undefined> {
 }
 
 /**
+ * Checks a sweep's age limit.
+ * @throws InvalidInputError `sweep max age must be a whole number of milliseconds from 0, got -1`
+ */
+export function checkSweepAge(maxAgeMs: unknown): number {
+  if (typeof maxAgeMs !== 'number' || !Number.isSafeInteger(maxAgeMs) || maxAgeMs < 0) {
+    throw new InvalidInputError(`sweep max age must be a whole number of milliseconds from 0, got ${JSON.stringify(maxAgeMs) ?? String(maxAgeMs)}`);
+  }
+  return maxAgeMs;
+}
+
+/**
  * Removes staging leftovers (of crashed or killed writers) whose newest file
  * is older than `maxAgeMs`. Only ever looks inside `raw/.staging/`, so it
  * never touches a committed version; skips the live sessions of this process.
@@ -41,10 +52,7 @@ export async function sweepStaging(options: {
   fs: LakeFileSystem;
   live: ReadonlySet<string>;
 }): Promise<SweepReport> {
-  const { maxAgeMs } = options;
-  if (typeof maxAgeMs !== 'number' || !Number.isSafeInteger(maxAgeMs) || maxAgeMs < 0) {
-    throw new InvalidInputError(`sweep max age must be a whole number of milliseconds from 0, got ${JSON.stringify(maxAgeMs) ?? String(maxAgeMs)}`);
-  }
+  const maxAgeMs = checkSweepAge(options.maxAgeMs);
   const now = options.now().getTime();
   const removed: string[] = [];
   let kept = 0;

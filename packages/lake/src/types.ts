@@ -102,7 +102,7 @@ export interface CommitResult {
   manifest: Manifest;
   /** Lower-case hex sha256 of the version's `_manifest.json` bytes, as stored. */
   manifestSha256: string;
-  /** Absolute path of the version folder. */
+  /** Where the version is: its folder's absolute path, or its `s3://bucket/…/v<N>/` prefix. */
   path: string;
 }
 
@@ -117,7 +117,8 @@ export interface WriteSession extends ResumableStaging {
   commit(input: CommitInput): Promise<CommitResult>;
   /**
    * Moves the staged files, byte for byte, to `$DATA_DIR/quarantine/<source>/<date>/<runId>/`
-   * with `_reason.json`, instead of committing. Nothing becomes visible in the lake.
+   * (in a bucket: `<prefix>/_quarantine/<source>/<date>/<runId>/`) with `_reason.json`,
+   * instead of committing. Nothing becomes visible in the lake.
    */
   quarantine(reason: string, details?: Record<string, unknown>): Promise<{ path: string }>;
   /** Drops the staging area; safe to call more than once and after commit. */
@@ -130,7 +131,7 @@ export interface VerifyProblem {
   version: number;
   /** `mismatch`: the data disagrees with what the manifest claims about it (`verify --deep`). */
   kind: 'missing' | 'extra' | 'corrupt' | 'bad-manifest' | 'mismatch';
-  /** Absolute path of the offending file. */
+  /** Absolute path (or `s3://` URL) of the offending file. */
   path: string;
   detail: string;
 }
@@ -147,10 +148,14 @@ export interface SweepReport {
   kept: number;
 }
 
-/** The raw lake. The only code that reads or writes `$DATA_DIR/raw`. */
+/** The raw lake, on a folder or in a bucket. The only code that reads or writes it. */
 export interface Lake {
   /** `$DATA_DIR` */
   readonly dataDir: string;
+  /** Where the lake is, for people: the folder `$DATA_DIR/raw` or `s3://bucket/prefix`. */
+  readonly location: string;
+  /** Where a version is (its folder, or its `s3://…/v<N>/` prefix), for people. */
+  versionLocation(source: string, date: string, version: number): string;
   begin(init: WriteSessionInit): Promise<WriteSession>;
   listSources(): Promise<string[]>;
   /** Dates (YYYY-MM-DD, ascending) that have at least one committed version. */

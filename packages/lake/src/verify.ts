@@ -16,11 +16,11 @@ export const VERIFY_CONCURRENCY = 4;
 /** Read size while hashing. */
 const HASH_CHUNK_BYTES = 1024 * 1024;
 
-/** sha256 and size of a file, streamed. */
-export async function hashFile(file: string): Promise<{ sha256: string; bytes: number }> {
+/** sha256 and size of a stream's bytes. */
+export async function hashStream(stream: AsyncIterable<unknown>): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES })) {
+  for await (const chunk of stream) {
     const buf = chunk as Buffer;
     hash.update(buf);
     bytes += buf.byteLength;
@@ -28,8 +28,13 @@ export async function hashFile(file: string): Promise<{ sha256: string; bytes: n
   return { sha256: hash.digest('hex'), bytes };
 }
 
+/** sha256 and size of a file, streamed. */
+export function hashFile(file: string): Promise<{ sha256: string; bytes: number }> {
+  return hashStream(createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES }));
+}
+
 /** Runs `task` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < items.length) {
@@ -38,6 +43,13 @@ async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** What a file's bytes say against its manifest entry: a problem detail, or undefined when they match. */
+export function contentProblem(got: { sha256: string; bytes: number }, file: ManifestFile): string | undefined {
+  if (got.bytes !== file.bytes) return `size ${got.bytes} bytes, the manifest says ${file.bytes}`;
+  if (got.sha256 !== file.sha256) return `sha256 ${got.sha256}, the manifest says ${file.sha256}`;
+  return undefined;
 }
 
 /** Every file (not folder) under `dir`, as paths relative to it with `/`. */
@@ -82,12 +94,8 @@ async function checkFile(ref: VersionRef, file: ManifestFile, problems: VerifyPr
     return;
   }
   try {
-    const got = await hashFile(full);
-    if (got.bytes !== file.bytes) {
-      problems.push({ ...at, kind: 'corrupt', detail: `size ${got.bytes} bytes, the manifest says ${file.bytes}` });
-    } else if (got.sha256 !== file.sha256) {
-      problems.push({ ...at, kind: 'corrupt', detail: `sha256 ${got.sha256}, the manifest says ${file.sha256}` });
-    }
+    const detail = contentProblem(await hashFile(full), file);
+    if (detail !== undefined) problems.push({ ...at, kind: 'corrupt', detail });
   } catch (err) {
     problems.push({ ...at, kind: 'corrupt', detail: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
   }

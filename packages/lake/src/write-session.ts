@@ -7,11 +7,12 @@ import { FileSyncer } from './file-syncer.js';
 import { KEPT_FILE, keptRecordText, keptStagingDir } from './kept-staging.js';
 import { errorCode, ioFailure } from './lake-errors.js';
 import { MANIFEST_FILE, MANIFEST_SHA256_FILE, REASON_FILE, manifestSha256Line, partitionPath, quarantinePath, resolveInside, stagingRoot, versionFilePath } from './layout.js';
-import { manifestProblem, sameContent, serializeManifest, sortFiles } from './manifest.js';
+import { sameContent, serializeManifest, sortFiles } from './manifest.js';
 import { checkFileName } from './names.js';
 import { exists, latestVersion } from './partition-reader.js';
 import { StagedFile, WholeStagedFile, type SessionFile, type StagedFileOptions } from './staged-file.js';
 import { hashFile } from './verify.js';
+import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, SessionFileNames } from './session-rules.js';
 import type { CommitInput, CommitResult, FileSink, KeptStaging, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 
 /**
@@ -70,31 +71,6 @@ class KeptFile implements SessionFile {
 const LOST_RACE_CODES = new Set(['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
 
 
-function checkOrigin(origin: unknown): string {
-  if (typeof origin !== 'string' || origin.length > 4096 || /[\u0000-\u001f\u007f]/.test(origin)) {
-    throw new InvalidInputError(`origin must be at most 4096 characters without control characters, got ${JSON.stringify(origin) ?? String(origin)}`);
-  }
-  return origin;
-}
-
-function checkCount(label: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidInputError(`${label} must be a whole number from 0, got ${JSON.stringify(value) ?? String(value)}`);
-  }
-  return value;
-}
-
-function checkRecord(label: string, value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidInputError(`${label} must be a JSON object, got ${JSON.stringify(value) ?? String(value)}`);
-  }
-  try {
-    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-  } catch (err) {
-    throw new InvalidInputError(`${label} is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
 /**
  * One attempt at writing a new version of a partition on the local
  * filesystem. Files stream into `raw/.staging/<id>/`; `commit()` fsyncs them
@@ -107,8 +83,7 @@ export class FsWriteSession implements WriteSession {
   private readonly files = new Map<string, SessionFile>();
   /** Folders inside staging that hold files (fsynced before publishing). */
   private readonly subdirs = new Set<string>();
-  /** Each folder of a file name (`pages` of `pages/0001.json`) → the first file named inside it. */
-  private readonly folders = new Map<string, string>();
+  private readonly names = new SessionFileNames();
   /** Staging sub-folders made (or being made), so each is made once, not once per file. */
   private readonly madeDirs = new Map<string, Promise<unknown>>();
   /** fsyncs finished files in batches, in the background; all of them before publishing. */
@@ -140,6 +115,7 @@ export class FsWriteSession implements WriteSession {
     this.deps.track(this.deps.stagingDir, true);
     for (const f of kept.files) {
       const target = versionFilePath(this.deps.stagingDir, f.path);
+      this.names.add(f.path);
       this.registerName(f.path, target);
       this.madeDirs.set(path.dirname(target), Promise.resolve());
       const options = { name: f.path, origin: f.origin, path: target, fs: this.deps.fs, prepare: () => Promise.resolve(), release: () => Promise.resolve(), onIoError: () => Promise.resolve() };
@@ -147,14 +123,11 @@ export class FsWriteSession implements WriteSession {
     }
   }
 
-  /** Records the folders of a new file's name (fsynced before publishing; no file may sit where one is). */
+  /** Records the folders of a new file's name (fsynced before publishing). */
   private registerName(name: string, target: string): void {
     for (let dir = path.dirname(target); dir !== this.deps.stagingDir; dir = path.dirname(dir)) this.subdirs.add(dir);
-    for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
-      const folder = name.slice(0, i);
-      if (!this.folders.has(folder)) this.folders.set(folder, name);
-    }
   }
+
 
   /** Absolute path of the staging folder (it exists only once a file was created). */
   get stagingDir(): string {
@@ -190,17 +163,6 @@ export class FsWriteSession implements WriteSession {
     await made;
   }
 
-  /** A file of this session that `name` cannot live beside: a file where `name` needs a folder, or one inside `name`. */
-  private conflictOf(name: string): string | undefined {
-    const inside = this.folders.get(name);
-    if (inside !== undefined) return inside;
-    for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
-      const folder = name.slice(0, i);
-      if (this.files.has(folder)) return folder;
-    }
-    return undefined;
-  }
-
   createFile(name: string, origin: string): FileSink {
     return this.addFile(name, origin, (options) => new StagedFile(options));
   }
@@ -218,9 +180,7 @@ export class FsWriteSession implements WriteSession {
     this.assertOpen(`create ${JSON.stringify(name)}`);
     checkFileName(name);
     checkOrigin(origin);
-    if (this.files.has(name)) throw new InvalidInputError(`file name ${JSON.stringify(name)} was already written in this session`);
-    const other = this.conflictOf(name);
-    if (other !== undefined) throw new InvalidInputError(`file name ${JSON.stringify(name)} conflicts with ${JSON.stringify(other)} in this session`);
+    this.names.add(name);
     const target = versionFilePath(this.deps.stagingDir, name);
     this.registerName(name, target);
     const file = start({
@@ -296,27 +256,8 @@ export class FsWriteSession implements WriteSession {
   }
 
   private manifestFor(input: CommitInput, files: ManifestFile[], version: number): Manifest {
-    const manifest: Manifest = {
-      manifestVersion: 1,
-      source: this.init.source,
-      date: this.init.date,
-      version,
-      runId: this.init.runId,
-      jobId: this.init.jobId,
-      attempt: this.init.attempt,
-      worker: this.deps.worker,
-      startedAt: this.startedAt,
-      committedAt: this.deps.now().toISOString(),
-      files,
-      records: input.records,
-      rejected: input.rejected,
-      validation: input.validation,
-      ...(input.provenance === undefined ? {} : { provenance: input.provenance }),
-      codeVersion: this.deps.codeVersion,
-    };
-    const problem = manifestProblem(manifest);
-    if (problem !== undefined) throw new InvalidInputError(`the manifest of ${this.label} would be invalid: ${problem}`);
-    return manifest;
+    const { worker, codeVersion } = this.deps;
+    return buildManifest({ init: this.init, worker, codeVersion, startedAt: this.startedAt, committedAt: this.deps.now().toISOString() }, input, files, version);
   }
 
   /** A whole small file (manifest, its digest, a quarantine reason), fsynced: written on this thread once the pool created it. */
@@ -349,14 +290,7 @@ export class FsWriteSession implements WriteSession {
 
   async commit(input: CommitInput): Promise<CommitResult> {
     this.assertOpen('commit');
-    checkCount('records', input.records);
-    checkCount('rejected', input.rejected);
-    const clean: CommitInput = {
-      records: input.records,
-      rejected: input.rejected,
-      validation: checkRecord('validation', input.validation),
-      ...(input.provenance === undefined ? {} : { provenance: checkRecord('provenance', input.provenance) }),
-    };
+    const clean = checkCommitInput(input);
     const files = this.finishedFiles('commit');
     this.manifestFor(clean, files, 1); // refuses an invalid manifest before anything moves
     this.state = 'committing';
@@ -445,10 +379,7 @@ export class FsWriteSession implements WriteSession {
 
   async quarantine(reason: string, details?: Record<string, unknown>): Promise<{ path: string }> {
     this.assertOpen('quarantine');
-    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 4000) {
-      throw new InvalidInputError(`quarantine reason must be 1 to 4000 characters, got ${JSON.stringify(reason) ?? String(reason)}`);
-    }
-    const cleanDetails = details === undefined ? undefined : checkRecord('quarantine details', details);
+    const { details: cleanDetails } = checkQuarantine(reason, details);
     this.state = 'quarantining';
     const run = this.moveToQuarantine(reason, cleanDetails);
     this.inFlight = run;

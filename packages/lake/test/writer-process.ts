@@ -46,6 +46,8 @@ export interface WriterOptions {
   waitGo?: boolean;
   /** The child prints a line before each filesystem change the lake makes. */
   traceFs?: boolean;
+  /** An S3 lake instead of the folder: its LAKE_URL, endpoint, and the credentials' environment. */
+  s3?: { lakeUrl: string; endpoint: string; env: Record<string, string> };
 }
 
 export interface WriterHandle {
@@ -66,7 +68,9 @@ export function startWriter(options: WriterOptions): WriterHandle {
   if (options.runId !== undefined) args.push('--run-id', options.runId);
   if (options.waitGo) args.push('--wait-go');
   if (options.traceFs) args.push('--trace-fs');
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  if (options.s3) args.push('--lake-url', options.s3.lakeUrl, '--s3-endpoint', options.s3.endpoint);
+  const env = options.s3 ? { ...process.env, ...options.s3.env } : process.env;
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   let stderr = '';
   child.stderr.setEncoding('utf8');

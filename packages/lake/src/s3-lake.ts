@@ -1,0 +1,189 @@
+import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
+import { InvalidInputError, isLogicalDate } from '@recomart/jobs';
+import { defaultCodeVersion } from './code-version.js';
+import { CorruptVersionError } from './lake-errors.js';
+import { MANIFEST_FILE, parseVersionDir } from './layout.js';
+import { parseVersionManifest } from './manifest.js';
+import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
+import { ObjectStore, type S3Options } from './object-store.js';
+import { MAX_MANIFEST_BYTES } from './partition-reader.js';
+import { S3Layout } from './s3-layout.js';
+import { sweepS3 } from './s3-sweep.js';
+import { verifyS3 } from './s3-verify.js';
+import { S3WriteSession } from './s3-write-session.js';
+import type { Lake, Manifest, SweepReport, VerifyReport, WriteSession, WriteSessionInit } from './types.js';
+
+/** How to open a lake in an S3 bucket. */
+export interface S3LakeOptions {
+  /** `$DATA_DIR` (nothing of the lake is kept there; reported as `lake.dataDir`). */
+  dataDir: string;
+  bucket: string;
+  /** Key prefix without leading or trailing `/`; '' for the bucket's root. */
+  prefix: string;
+  s3?: S3Options;
+  codeVersion?: string;
+  now?: () => Date;
+  host?: string;
+}
+
+/** What a version's manifest turned out to be. */
+type Loaded = { kind: 'ok'; manifest: Manifest } | { kind: 'absent' } | { kind: 'bad'; problem: string };
+
+/**
+ * The raw lake in an S3-compatible bucket: same layout as keys, same
+ * guarantees as the folder (see `S3WriteSession` for the commit protocol).
+ * A version is visible once its `_manifest.json` exists and is valid.
+ */
+export class S3Lake implements Lake {
+  readonly dataDir: string;
+  readonly location: string;
+  readonly store: ObjectStore;
+  readonly layout: S3Layout;
+  private readonly now: () => Date;
+  private readonly codeVersion: string;
+  private readonly worker: { host: string; pid: number };
+  /** Version prefixes claimed by this process's open sessions (sweep leaves them alone). */
+  private readonly live = new Set<string>();
+
+  constructor(options: S3LakeOptions) {
+    this.dataDir = options.dataDir;
+    this.store = new ObjectStore(options.bucket, options.s3);
+    this.layout = new S3Layout(options.prefix);
+    this.location = this.store.url(options.prefix);
+    this.now = options.now ?? (() => new Date());
+    this.codeVersion = options.codeVersion ?? defaultCodeVersion();
+    this.worker = { host: options.host ?? hostname(), pid: process.pid };
+  }
+
+  async begin(init: WriteSessionInit): Promise<WriteSession> {
+    const checked: WriteSessionInit = {
+      source: checkSourceName(init.source),
+      date: checkDate(init.date),
+      runId: checkRunId(init.runId),
+      jobId: checkJobId(init.jobId),
+      attempt: checkAttempt(init.attempt),
+    };
+    return new S3WriteSession(checked, {
+      store: this.store,
+      layout: this.layout,
+      now: this.now,
+      codeVersion: this.codeVersion,
+      worker: this.worker,
+      track: (prefix, live) => {
+        if (live) this.live.add(prefix);
+        else this.live.delete(prefix);
+      },
+      highestVersion: async (source, date) => Math.max(0, ...(await this.versionNumbers(source, date))),
+      latest: (source, date) => this.readManifest(source, date),
+    });
+  }
+
+  versionLocation(source: string, date: string, version: number): string {
+    return this.store.url(this.layout.version(source, date, version));
+  }
+
+  async listSources(): Promise<string[]> {
+    return (await this.store.listChildren(this.layout.root)).filter((s) => SOURCE_NAME_RE.test(s)).sort();
+  }
+
+  /** Every `v<N>` under a partition, committed or only claimed, ascending. */
+  async versionNumbers(source: string, date: string): Promise<number[]> {
+    const names = await this.store.listChildren(this.layout.partition(source, date));
+    return names
+      .map(parseVersionDir)
+      .filter((n): n is number => n !== undefined)
+      .sort((a, b) => a - b);
+  }
+
+  /** The dates of a source that have a `yyyy/mm/dd/` prefix, ascending. */
+  async partitionDates(source: string): Promise<string[]> {
+    const root = this.layout.source(source);
+    const out: string[] = [];
+    for (const y of await this.store.listChildren(root)) {
+      if (!/^\d{4}$/.test(y)) continue;
+      for (const m of await this.store.listChildren(`${root}${y}/`)) {
+        if (!/^\d{2}$/.test(m)) continue;
+        for (const d of await this.store.listChildren(`${root}${y}/${m}/`)) {
+          const date = `${y}-${m}-${d}`;
+          if (/^\d{2}$/.test(d) && isLogicalDate(date)) out.push(date);
+        }
+      }
+    }
+    return out.sort();
+  }
+
+  async listPartitions(source: string, range: { from?: string; to?: string } = {}): Promise<string[]> {
+    checkSourceName(source);
+    const from = range.from === undefined ? undefined : checkDate(range.from, 'from');
+    const to = range.to === undefined ? undefined : checkDate(range.to, 'to');
+    const out: string[] = [];
+    for (const date of await this.partitionDates(source)) {
+      if ((from !== undefined && date < from) || (to !== undefined && date > to)) continue;
+      if ((await this.readManifest(source, date)) !== undefined) out.push(date);
+    }
+    return out;
+  }
+
+  async listVersions(source: string, date: string): Promise<number[]> {
+    const out: number[] = [];
+    for (const n of await this.versionNumbers(source, date)) {
+      if ((await this.loadManifest(source, date, n)).kind === 'ok') out.push(n);
+    }
+    return out;
+  }
+
+  /** A version's manifest: valid, absent (not committed, or only claimed), or refused. */
+  async loadManifest(source: string, date: string, version: number): Promise<Loaded> {
+    const key = this.layout.manifest(this.layout.version(source, date, version));
+    const bytes = await this.store.getSmall(key, MAX_MANIFEST_BYTES);
+    if (bytes === undefined) return { kind: 'absent' };
+    const parsed = parseVersionManifest(bytes.toString('utf8'), { source, date, version });
+    return 'problem' in parsed ? { kind: 'bad', problem: parsed.problem } : { kind: 'ok', manifest: parsed.manifest };
+  }
+
+  async readManifest(source: string, date: string, version?: number): Promise<Manifest | undefined> {
+    if (version === undefined) {
+      const numbers = await this.versionNumbers(source, date);
+      for (let i = numbers.length - 1; i >= 0; i--) {
+        const loaded = await this.loadManifest(source, date, numbers[i] as number);
+        if (loaded.kind === 'ok') return loaded.manifest;
+      }
+      return undefined;
+    }
+    const loaded = await this.loadManifest(source, date, checkVersion(version));
+    if (loaded.kind === 'absent') return undefined;
+    if (loaded.kind === 'bad') {
+      throw new CorruptVersionError(`${this.store.url(this.layout.manifest(this.layout.version(source, date, version)))} is refused: ${loaded.problem}`);
+    }
+    return loaded.manifest;
+  }
+
+  async openFile(source: string, date: string, version: number, file: string): Promise<Readable> {
+    checkFileName(file);
+    const manifest = await this.readManifest(source, date, version);
+    if (!manifest) throw new InvalidInputError(`${source} ${date} has no committed version ${version}`);
+    if (!manifest.files.some((f) => f.path === file)) {
+      throw new InvalidInputError(`file ${JSON.stringify(file)} is not in ${source} ${date} v${version}`);
+    }
+    const key = this.layout.file(this.layout.version(source, date, version), file);
+    const body = await this.store.getStream(key);
+    if (body === undefined) {
+      throw new CorruptVersionError(`${this.store.url(key)} is listed in the manifest of ${source} ${date} v${version} but is missing (run "recomart lake verify")`);
+    }
+    return body;
+  }
+
+  locate(source: string, date: string, version: number, file: string): string {
+    const prefix = this.layout.version(source, date, version);
+    return this.store.url(file === MANIFEST_FILE ? this.layout.manifest(prefix) : this.layout.file(prefix, file));
+  }
+
+  verify(filter?: { source?: string; date?: string }): Promise<VerifyReport> {
+    return verifyS3(this, filter);
+  }
+
+  sweep(maxAgeMs: number): Promise<SweepReport> {
+    return sweepS3({ lake: this, maxAgeMs, now: this.now, live: this.live });
+  }
+}

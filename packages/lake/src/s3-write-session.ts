@@ -1,0 +1,450 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { InvalidInputError, IngestError, TransientError } from '@recomart/jobs';
+import { REASON_FILE } from './layout.js';
+import { MAX_MANIFEST_BYTES } from './partition-reader.js';
+import { sameContent, serializeManifest, sortFiles } from './manifest.js';
+import { checkFileName } from './names.js';
+import type { ObjectStore, StreamUpload } from './object-store.js';
+import type { S3Layout } from './s3-layout.js';
+import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, SessionFileNames } from './session-rules.js';
+import { STAGED_FILE_HIGH_WATER_MARK } from './staged-file.js';
+import type { CommitInput, CommitResult, FileSink, KeptStaging, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
+import { MAX_COMMIT_RACES } from './write-session.js';
+
+/** What an S3 session gets from its lake. */
+export interface S3SessionDeps {
+  store: ObjectStore;
+  layout: S3Layout;
+  now: () => Date;
+  codeVersion: string;
+  worker: { host: string; pid: number };
+  /** Called with `true` once a version is claimed, `false` once this session let go of it (sweep skips live claims). */
+  track(versionPrefix: string, live: boolean): void;
+  /** The highest `v<N>` of the partition, committed or only claimed; 0 when none. */
+  highestVersion(source: string, date: string): Promise<number>;
+  /** The latest committed version's manifest. */
+  latest(source: string, date: string): Promise<Manifest | undefined>;
+}
+
+/** A version number this session holds. */
+interface Claim {
+  version: number;
+  /** `…/v<N>/` */
+  prefix: string;
+  /** ETag of our claim object: compared again right before the manifest is written. */
+  etag: string;
+}
+
+type State = 'open' | 'committing' | 'quarantining' | 'committed' | 'quarantined' | 'aborted' | 'failed';
+
+/** Passes bytes through unchanged, hashing and counting them (the upload reads the other end). */
+class HashingPassThrough extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  bytes = 0;
+
+  constructor() {
+    super({ highWaterMark: STAGED_FILE_HIGH_WATER_MARK, decodeStrings: true });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.byteLength;
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+}
+
+/** What a file of an S3 session gets from it. */
+interface FileRunner {
+  /** The file's key under the claimed version (claims on first use). */
+  key(): Promise<string>;
+  /** An upload error: the session fails; resolves once it cleaned up. */
+  failed(err: IngestError): Promise<void>;
+}
+
+/**
+ * One file of an S3 session, streamed (createFile) or whole (writeFile): waits
+ * for the claim, uploads, and reports its manifest entry through `done`. An
+ * upload error fails the whole session (reported once it cleaned up); a stop
+ * by the session (abort, quarantine, another file's error) rejects `done`
+ * with the session's reason.
+ */
+class SessionUpload {
+  done: Promise<ManifestFile> = Promise.resolve() as unknown as Promise<ManifestFile>;
+  result: ManifestFile | undefined;
+  failure: Error | undefined;
+  /** Bytes hashed so far. */
+  bytes: () => number;
+  /** Called once when the session stops the file before it finished. */
+  onStop: () => void = () => undefined;
+  private stopReason: Error | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly origin: string,
+    startBytes: number,
+  ) {
+    this.bytes = () => startBytes;
+  }
+
+  run(upload: (key: string) => Promise<{ bytes: number; sha256: string }>, runner: FileRunner): void {
+    this.done = (async () => {
+      try {
+        const key = await runner.key();
+        if (this.stopReason) throw this.stopReason;
+        const got = await upload(key);
+        if (this.stopReason) throw this.stopReason;
+        this.result = { path: this.name, bytes: got.bytes, sha256: got.sha256, origin: this.origin };
+        this.bytes = () => got.bytes;
+        return this.result;
+      } catch (err) {
+        const failure = this.stopReason ?? (err instanceof IngestError ? err : new TransientError(`lake: uploading ${JSON.stringify(this.name)} failed: ${String(err)}`, { cause: err }));
+        this.failure = failure;
+        this.onStop();
+        if (this.stopReason === undefined && failure instanceof IngestError) await runner.failed(failure);
+        throw failure;
+      }
+    })();
+    this.done.catch(() => undefined);
+  }
+
+  stop(reason: Error): void {
+    if (this.result !== undefined || this.failure !== undefined || this.stopReason !== undefined) return;
+    this.stopReason = reason;
+    this.onStop();
+  }
+}
+
+/**
+ * One attempt at writing a new version of a partition in an S3 bucket. There
+ * is no rename, so the order of writes is the protocol (docs/architecture.md):
+ *
+ * 1. claim `v<N>`: `_claim.json` with `If-None-Match: *` (a lost race tries
+ *    N+1), then the in-flight marker `sweep` looks at;
+ * 2. upload the files under `v<N>/`, hashing them as they stream;
+ * 3. if their content equals the latest committed version's: remove them and
+ *    the claim, report `unchanged`;
+ * 4. check the claim is still ours, then write `_manifest.json` as one
+ *    `PutObject` with `If-None-Match: *`: the version exists from that moment;
+ * 5. remove the in-flight marker.
+ *
+ * Readers only see versions with a manifest, so a writer killed anywhere
+ * leaves nothing they see; `sweep` removes what it left.
+ */
+export class S3WriteSession implements WriteSession {
+  private state: State = 'open';
+  private readonly files = new Map<string, SessionUpload>();
+  private readonly names = new SessionFileNames();
+  private claiming: Promise<Claim> | undefined;
+  private failure: IngestError | undefined;
+  private cleanup: Promise<void> | undefined;
+  private inFlight: Promise<unknown> | undefined;
+  private readonly startedAt: string;
+  private readonly label: string;
+
+  constructor(
+    readonly init: WriteSessionInit,
+    private readonly deps: S3SessionDeps,
+  ) {
+    this.startedAt = deps.now().toISOString();
+    this.label = `${init.source} ${init.date}`;
+  }
+
+  private assertOpen(action: string): void {
+    if (this.state === 'open') return;
+    if (this.failure) throw this.failure;
+    throw new InvalidInputError(`cannot ${action}: the write session for ${this.label} is already ${this.state}`);
+  }
+
+  /** Claims the next free version number, once (on the first file, or at commit). */
+  private claim(): Promise<Claim> {
+    this.claiming ??= (async () => {
+      const { store, layout } = this.deps;
+      const { source, date } = this.init;
+      let version = (await this.deps.highestVersion(source, date)) + 1;
+      for (let race = 0; race < MAX_COMMIT_RACES; race++, version++) {
+        const prefix = layout.version(source, date, version);
+        const body = JSON.stringify({ ...this.init, version, worker: this.deps.worker, claimedAt: this.deps.now().toISOString() });
+        const put = await store.putIfAbsent(layout.claim(prefix), body);
+        if (put === 'exists') continue;
+        this.deps.track(prefix, true);
+        await store.put(layout.inFlight(source, date, version), body);
+        return { version, prefix, etag: put.etag };
+      }
+      throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+    })();
+    return this.claiming;
+  }
+
+  createFile(name: string, origin: string): FileSink {
+    this.admit(name, origin);
+    const stream = new HashingPassThrough();
+    // Errors are reported through `done` (the caller may only write and await it).
+    stream.on('error', () => undefined);
+    const file = new SessionUpload(name, origin, stream.bytes);
+    let upload: StreamUpload | undefined;
+    file.bytes = () => stream.bytes;
+    file.onStop = () => {
+      stream.destroy();
+      void upload?.abort();
+    };
+    file.run(async (key) => {
+      upload = this.deps.store.upload(key, stream);
+      await upload.done;
+      if (!stream.writableFinished) throw new TransientError(`lake: file ${JSON.stringify(name)} of ${this.label} was closed before it was ended`);
+      return { bytes: stream.bytes, sha256: stream.digest() };
+    }, this.fileRunner(name));
+    this.files.set(name, file);
+    return { stream, done: file.done };
+  }
+
+  async writeFile(name: string, origin: string, data: Uint8Array | string): Promise<ManifestFile> {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new InvalidInputError(`the data of file ${JSON.stringify(name)} must be a string or bytes, got ${typeof data}`);
+    }
+    this.admit(name, origin);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const file = new SessionUpload(name, origin, 0);
+    file.run(async (key) => {
+      await this.deps.store.put(key, bytes);
+      return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    }, this.fileRunner(name));
+    this.files.set(name, file);
+    return file.done;
+  }
+
+  /** What a file needs from its session: its key once claimed, and the session failing on an upload error. */
+  private fileRunner(name: string): FileRunner {
+    return {
+      key: async () => this.deps.layout.file((await this.claim()).prefix, name),
+      failed: (err) => this.fail(err),
+    };
+  }
+
+  /** Checks a new file's name and origin and takes the name. */
+  private admit(name: string, origin: string): void {
+    this.assertOpen(`create ${JSON.stringify(name)}`);
+    checkFileName(name);
+    checkOrigin(origin);
+    this.names.add(name);
+  }
+
+  /** An upload failed: the session is dead and what it wrote goes. */
+  private fail(err: IngestError): Promise<void> {
+    if (!this.failure) {
+      this.failure = err;
+      this.state = 'failed';
+    }
+    return this.discard(err);
+  }
+
+  private discard(reason: Error): Promise<void> {
+    this.cleanup ??= (async () => {
+      await this.stopPending(reason);
+      await this.release();
+    })();
+    return this.cleanup;
+  }
+
+  private async stopPending(reason: Error): Promise<void> {
+    const open = [...this.files.values()].filter((f) => f.result === undefined && f.failure === undefined);
+    for (const f of open) f.stop(reason);
+    await Promise.all(open.map((f) => f.done.catch(() => undefined)));
+  }
+
+  /**
+   * Gives the claimed version back: removes its objects, incomplete uploads,
+   * claim and marker. Never when its manifest exists (a commit whose answer
+   * was lost did happen) or cannot be checked: then `sweep` decides later.
+   */
+  private async release(): Promise<void> {
+    const claim = this.claiming ? await this.claiming.catch(() => undefined) : undefined;
+    if (claim === undefined) return;
+    const { store, layout } = this.deps;
+    try {
+      if ((await store.head(layout.manifest(claim.prefix))) !== undefined) return;
+      const claimKey = layout.claim(claim.prefix);
+      const objects = (await store.listObjects(claim.prefix)).map((o) => o.key);
+      // A number a sweep gave up on stays taken (claim and tombstone), so it is never used twice.
+      const abandoned = objects.includes(layout.abandoned(claim.prefix));
+      const keep = new Set([claimKey, layout.abandoned(claim.prefix)]);
+      await store.deleteKeys(objects.filter((k) => !keep.has(k)));
+      for (const u of await store.listPendingUploads(claim.prefix)) await store.abortUpload(u);
+      await store.deleteKeys([...(abandoned ? [] : [claimKey]), layout.inFlight(this.init.source, this.init.date, claim.version)]);
+      this.deps.track(claim.prefix, false);
+    } catch {
+      /* the store is unreachable: the in-flight marker stays, and sweep removes the rest once it is old */
+    }
+  }
+
+  private finishedFiles(action: string): ManifestFile[] {
+    const out: ManifestFile[] = [];
+    for (const [name, f] of this.files) {
+      if (f.result) {
+        out.push(f.result);
+        continue;
+      }
+      if (f.failure && this.failure) throw this.failure;
+      throw new InvalidInputError(
+        f.failure
+          ? `cannot ${action}: file ${JSON.stringify(name)} was not completely written (${f.failure.message})`
+          : `cannot ${action}: file ${JSON.stringify(name)} is still being written (end it and await its done first)`,
+      );
+    }
+    return sortFiles(out);
+  }
+
+  private manifestFor(input: CommitInput, files: ManifestFile[], version: number): Manifest {
+    const { worker, codeVersion } = this.deps;
+    return buildManifest({ init: this.init, worker, codeVersion, startedAt: this.startedAt, committedAt: this.deps.now().toISOString() }, input, files, version);
+  }
+
+  async commit(input: CommitInput): Promise<CommitResult> {
+    this.assertOpen('commit');
+    const clean = checkCommitInput(input);
+    const files = this.finishedFiles('commit');
+    this.manifestFor(clean, files, 1); // refuses an invalid manifest before anything is written
+    this.state = 'committing';
+    const run = (async () => {
+      try {
+        const result = await this.publish(clean, files);
+        this.state = 'committed';
+        return result;
+      } catch (err) {
+        const failure = err instanceof IngestError ? err : new TransientError(`lake: committing ${this.label} failed: ${String(err)}`, { cause: err });
+        this.failure = failure;
+        this.state = 'failed';
+        await this.discard(failure).catch(() => undefined);
+        throw failure;
+      }
+    })();
+    this.inFlight = run;
+    return run;
+  }
+
+  private async publish(input: CommitInput, files: ManifestFile[]): Promise<CommitResult> {
+    const { store, layout } = this.deps;
+    const { source, date } = this.init;
+    const claim = await this.claim();
+    const latest = await this.deps.latest(source, date);
+    if (latest && sameContent(latest.files, files)) {
+      await this.release();
+      const text = await store.getSmall(layout.manifest(layout.version(source, date, latest.version)), MAX_MANIFEST_BYTES);
+      const manifestSha256 = createHash('sha256').update(text ?? serializeManifest(latest)).digest('hex');
+      return { status: 'unchanged', version: latest.version, manifest: latest, manifestSha256, path: store.url(layout.version(source, date, latest.version)) };
+    }
+    const held = await store.head(layout.claim(claim.prefix));
+    if (held === undefined || held.etag !== claim.etag || (await store.head(layout.abandoned(claim.prefix))) !== undefined) {
+      throw new TransientError(`lake: the claim on ${this.label} v${claim.version} was given up by a sweep (older than LAKE_STAGING_MAX_AGE_MS) before the commit`);
+    }
+    const manifest = this.manifestFor(input, files, claim.version);
+    const manifestText = serializeManifest(manifest);
+    const put = await store.putIfAbsent(layout.manifest(claim.prefix), manifestText);
+    if (put === 'exists') throw new TransientError(`lake: ${store.url(layout.manifest(claim.prefix))} was written by another writer although this one held the claim`);
+    this.deps.track(claim.prefix, false);
+    // The version is committed; a marker left behind is removed by the next sweep.
+    await store.deleteKeys([layout.inFlight(source, date, claim.version)]).catch(() => undefined);
+    const manifestSha256 = createHash('sha256').update(manifestText).digest('hex');
+    return { status: 'committed', version: claim.version, manifest, manifestSha256, path: store.url(claim.prefix) };
+  }
+
+  async quarantine(reason: string, details?: Record<string, unknown>): Promise<{ path: string }> {
+    this.assertOpen('quarantine');
+    const checked = checkQuarantine(reason, details);
+    this.state = 'quarantining';
+    const run = this.moveToQuarantine(checked.reason, checked.details);
+    this.inFlight = run;
+    return run;
+  }
+
+  /**
+   * Copies the finished files to `_quarantine/<source>/<date>/<runId>[.n]/`
+   * beside `_reason.json` (written first, with If-None-Match so two runs never
+   * share a folder), then gives the version back. Unfinished files cannot be
+   * copied from an incomplete upload: the reason lists them as incomplete.
+   */
+  private async moveToQuarantine(reason: string, details: Record<string, unknown> | undefined): Promise<{ path: string }> {
+    const { store, layout } = this.deps;
+    try {
+      await this.stopPending(new TransientError(`lake: the write session for ${this.label} was quarantined`));
+      if (this.failure) throw this.failure;
+      const claim = await this.claim();
+      const files = [...this.files.values()].map((f) =>
+        f.result ? { ...f.result, complete: true } : { path: f.name, origin: f.origin, bytes: f.bytes(), complete: false },
+      );
+      const { source, date, runId, jobId, attempt } = this.init;
+      const record = {
+        source,
+        date,
+        runId,
+        jobId,
+        attempt,
+        worker: this.deps.worker,
+        reason,
+        ...(details === undefined ? {} : { details }),
+        startedAt: this.startedAt,
+        quarantinedAt: this.deps.now().toISOString(),
+        files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+        codeVersion: this.deps.codeVersion,
+      };
+      const base = layout.quarantine(source, date, runId);
+      for (let n = 1; n <= MAX_COMMIT_RACES; n++) {
+        const target = n === 1 ? base : `${base}.${n}`;
+        const put = await store.putIfAbsent(`${target}/${REASON_FILE}`, `${JSON.stringify(record, null, 2)}\n`);
+        if (put === 'exists') continue;
+        for (const f of files) if (f.complete) await store.copy(layout.file(claim.prefix, f.path), `${target}/${f.path}`);
+        await this.release();
+        this.state = 'quarantined';
+        return { path: store.url(target) };
+      }
+      throw new TransientError(`lake: ${MAX_COMMIT_RACES} quarantine folders of run ${JSON.stringify(runId)} exist already`);
+    } catch (err) {
+      const failure = err instanceof IngestError ? err : new TransientError(`lake: quarantining ${this.label} failed: ${String(err)}`, { cause: err });
+      this.failure = failure;
+      this.state = 'failed';
+      await this.discard(failure).catch(() => undefined);
+      throw failure;
+    }
+  }
+
+  /** Resumable staging is not implemented in a bucket yet: a session never takes over a kept one. */
+  get resumed(): KeptStaging | undefined {
+    return undefined;
+  }
+
+  /**
+   * In a bucket a kept staging is not implemented yet: the session is given
+   * up like `abort` (its objects go) and the next session of the key starts
+   * from nothing, which is correct, only not resumed.
+   */
+  async keep(state: Record<string, unknown>): Promise<void> {
+    this.assertOpen('keep');
+    if (this.init.resumeKey === undefined) throw new InvalidInputError(`cannot keep the write session for ${this.label}: it was begun without a resumeKey`);
+    checkRecord('kept state', state);
+    await this.abort();
+  }
+
+  /** The bytes of a finished file, read back from the bucket and checked against its sha256. */
+  async readFile(name: string): Promise<Buffer> {
+    const file = this.files.get(checkFileName(name));
+    const claim = this.claiming ? await this.claiming.catch(() => undefined) : undefined;
+    if (file?.result === undefined || claim === undefined) throw new InvalidInputError(`file ${JSON.stringify(name)} is not a finished file of the write session for ${this.label}`);
+    const key = this.deps.layout.file(claim.prefix, name);
+    const bytes = await this.deps.store.getSmall(key, file.result.bytes);
+    if (bytes === undefined || bytes.byteLength !== file.result.bytes || createHash('sha256').update(bytes).digest('hex') !== file.result.sha256) {
+      throw new TransientError(`lake: ${this.deps.store.url(key)} of ${this.label} changed since it was written`);
+    }
+    return bytes;
+  }
+
+  async abort(): Promise<void> {
+    if (this.inFlight) await this.inFlight.catch(() => undefined);
+    if (this.state === 'committed' || this.state === 'quarantined') return;
+    if (this.state === 'open') this.state = 'aborted';
+    await this.discard(new TransientError(`lake: the write session for ${this.label} was aborted`));
+  }
+}

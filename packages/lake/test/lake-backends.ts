@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { openLake, stagingRoot, type Lake } from '@recomart/lake';
+import { createTestBucket, type TestBucket } from '../../../test/helpers/test-s3.js';
+import { entriesOf, tempDataDir } from './temp-lake.js';
+import type { WriterOptions } from './writer-process.js';
+
+/**
+ * One place a lake can live, for the conformance suite: a fresh, empty lake
+ * for every test (a temp `$DATA_DIR`, or a fresh prefix in the file's bucket),
+ * with the test-only ways to look behind the interface.
+ */
+export interface LakeBackend {
+  readonly name: 'folder' | 's3';
+  /** Opens (another handle on) this test's lake. */
+  open(options?: { now?: () => Date }): Lake;
+  /** What a writer child process needs to write into this test's lake. */
+  writer(): Pick<WriterOptions, 'dataDir' | 's3'>;
+  /** Overwrites one committed file with other bytes of the same size. */
+  change(source: string, date: string, version: number, file: string): Promise<void>;
+  /** Deletes one committed file. */
+  remove(source: string, date: string, version: number, file: string): Promise<void>;
+  /** What writers left that is not part of a committed version (staging folders; objects, markers, uploads). */
+  leftovers(): Promise<string[]>;
+}
+
+/** Registers the hooks of a folder backend (fresh temp `$DATA_DIR` per test). */
+function folderBackend(): LakeBackend {
+  let current: { dir: string; remove(): Promise<void> } | undefined;
+  beforeEach(async () => {
+    current = await tempDataDir('lake-conf-');
+  });
+  afterEach(async () => {
+    await current?.remove();
+  });
+  const dir = () => {
+    if (!current) throw new Error('the folder lake exists only while a test runs');
+    return current.dir;
+  };
+  const fileOf = (lake: Lake, source: string, date: string, version: number, file: string) => path.join(lake.versionLocation(source, date, version), file);
+  return {
+    name: 'folder',
+    open: (options = {}) => openLake({ dataDir: dir(), ...options }),
+    writer: () => ({ dataDir: dir() }),
+    async change(source, date, version, file) {
+      const lake = openLake({ dataDir: dir() });
+      const m = await lake.readManifest(source, date, version);
+      const bytes = m?.files.find((f) => f.path === file)?.bytes ?? 0;
+      const target = fileOf(lake, source, date, version, file);
+      await rm(target, { force: true });
+      await writeFile(target, Buffer.alloc(bytes, 0x5a));
+    },
+    async remove(source, date, version, file) {
+      await rm(fileOf(openLake({ dataDir: dir() }), source, date, version, file));
+    },
+    leftovers: () => entriesOf(stagingRoot(dir())),
+  };
+}
+
+/** Registers the hooks of an S3 backend (one bucket per file, a fresh prefix per test). */
+function s3Backend(): LakeBackend {
+  let bucket: TestBucket | undefined;
+  let data: { dir: string; remove(): Promise<void> } | undefined;
+  let prefix = '';
+  beforeAll(async () => {
+    bucket = await createTestBucket('conformance');
+  });
+  afterAll(async () => {
+    await bucket?.remove();
+  });
+  beforeEach(async () => {
+    prefix = `lake-${randomBytes(4).toString('hex')}`;
+    data = await tempDataDir('lake-conf-s3-');
+  });
+  afterEach(async () => {
+    await data?.remove();
+  });
+  const b = () => {
+    if (!bucket || !data) throw new Error('the S3 lake exists only while a test runs');
+    return { bucket, dataDir: data.dir };
+  };
+  const keyOf = async (source: string, date: string, version: number, file: string) => {
+    const lake = openLake({ dataDir: b().dataDir, url: b().bucket.lakeUrl(prefix), s3: b().bucket.s3 });
+    return lake.versionLocation(source, date, version).slice(`s3://${b().bucket.bucket}/`.length) + file;
+  };
+  return {
+    name: 's3',
+    open: (options = {}) => openLake({ dataDir: b().dataDir, url: b().bucket.lakeUrl(prefix), s3: b().bucket.s3, ...options }),
+    writer: () => ({ dataDir: b().dataDir, s3: { lakeUrl: b().bucket.lakeUrl(prefix), endpoint: b().bucket.server.endpoint, env: b().bucket.env(prefix) } }),
+    async change(source, date, version, file) {
+      const key = await keyOf(source, date, version, file);
+      const size = (await b().bucket.store.head(key))?.size ?? 0;
+      await b().bucket.store.put(key, Buffer.alloc(size, 0x5a));
+    },
+    async remove(source, date, version, file) {
+      await b().bucket.store.deleteKeys([await keyOf(source, date, version, file)]);
+    },
+    async leftovers() {
+      const store = b().bucket.store;
+      const objects = (await store.listObjects(`${prefix}/`)).map((o) => o.key);
+      const committed = objects.filter((k) => k.endsWith('/_manifest.json')).map((k) => k.slice(0, -'_manifest.json'.length));
+      const loose = objects.filter((k) => !/\/(_claim|_abandoned)\.json$/.test(k) && !committed.some((v) => k.startsWith(v)));
+      const uploads = (await store.listPendingUploads(`${prefix}/`)).map((u) => `${u.key} (upload)`);
+      return [...loose, ...uploads].sort();
+    },
+  };
+}
+
+/** The backends the conformance suite runs against; call inside a `describe` (it registers that block's hooks). */
+export const LAKE_BACKENDS: Record<LakeBackend['name'], () => LakeBackend> = { folder: folderBackend, s3: s3Backend };

@@ -48,7 +48,7 @@ export async function openProducer(env: NodeJS.ProcessEnv, app = 'producer', loa
     settings: { repeatStrategy: tickRepeatStrategy },
   });
   tickQueue.on('error', () => undefined); // connection errors are reported by the failing command
-  const lake = openLake({ dataDir: config.dataDir });
+  const lake = openLake({ dataDir: config.dataDir, url: config.lake.url, s3: { ...config.lake.s3, debug: (m) => logger.debug(m) } });
   return {
     config,
     logger,

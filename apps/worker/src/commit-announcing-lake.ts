@@ -93,6 +93,10 @@ export function announcingCommits(lake: Lake, feed: CommitAnnouncer): Lake {
     get dataDir() {
       return lake.dataDir;
     },
+    get location() {
+      return lake.location;
+    },
+    versionLocation: (source, date, version) => lake.versionLocation(source, date, version),
     begin: async (init) => new AnnouncingSession(await lake.begin(init), lake, feed),
     listSources: () => lake.listSources(),
     listPartitions: (source, range) => lake.listPartitions(source, range),

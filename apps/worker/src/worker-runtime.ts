@@ -70,7 +70,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     probe.disconnect();
   }
 
-  const lake = openLake({ dataDir: config.dataDir });
+  const lake = openLake({ dataDir: config.dataDir, url: config.lake.url, s3: { ...config.lake.s3, debug: (m) => logger.debug(m) } });
   const swept = await lake.sweep(config.lake.stagingMaxAgeMs);
   logger.info(
     { event: 'worker-starting', worker: identity, sources, concurrency, sweptStaging: swept.removed.length, config: describeConfig(config) },

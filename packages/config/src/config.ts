@@ -16,6 +16,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** How to reach an S3-compatible server (shaped like the lake's `S3Options`). */
+export interface S3Settings {
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  readonly maxAttempts: number;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+}
+
 /** Where the sentinels are and which primary they watch (REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD). */
 export interface SentinelConfig {
   readonly sentinels: readonly SentinelAddress[];
@@ -31,7 +40,15 @@ export interface Config {
   readonly dataDir: string;
   readonly landingDir: string;
   readonly log: { readonly level: Values['LOG_LEVEL']; readonly format: Values['LOG_FORMAT']; readonly color: Values['LOG_COLOR']; readonly repeatWindowMs: number };
-  readonly lake: { readonly root: string; readonly stagingMaxAgeMs: number; readonly commitFeedMaxLen: number };
+  readonly lake: {
+    readonly root: string;
+    readonly stagingMaxAgeMs: number;
+    readonly commitFeedMaxLen: number;
+    /** `LAKE_URL`: `file:` or `s3://bucket/prefix`. */
+    readonly url: string;
+    /** How to reach S3 (for an `s3://` lake or landing zone); credentials unset = the AWS SDK's default chain. */
+    readonly s3: S3Settings;
+  };
   readonly clickstream: {
     readonly urlTemplate: string | undefined;
     readonly maxRowBytes: number;
@@ -167,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // URL credentials are secret even when the URL itself is fine to log.
   for (const s of secretsOf(x.REDIS_URL).slice(1)) secrets.add(s);
   for (const s of secretsOf(x.PRODUCTS_API_URL).slice(1)) secrets.add(s);
+  for (const s of secretsOf(x.S3_ENDPOINT).slice(1)) secrets.add(s);
 
   const config: Config = {
     redisUrl: x.REDIS_URL,
@@ -176,7 +194,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     landingDir: x.LANDING_DIR ? path.resolve(x.LANDING_DIR) : path.join(dataDir, 'landing'),
     log: { level: x.LOG_LEVEL, format: x.LOG_FORMAT, color: x.LOG_COLOR, repeatWindowMs: x.LOG_REPEAT_WINDOW_MS },
-    lake: { root: dataDir, stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS, commitFeedMaxLen: x.COMMIT_FEED_MAXLEN },
+    lake: {
+      root: dataDir,
+      stagingMaxAgeMs: x.LAKE_STAGING_MAX_AGE_MS,
+      commitFeedMaxLen: x.COMMIT_FEED_MAXLEN,
+      url: x.LAKE_URL,
+      s3: {
+        ...(x.S3_ENDPOINT === undefined ? {} : { endpoint: x.S3_ENDPOINT }),
+        region: x.S3_REGION,
+        forcePathStyle: x.S3_FORCE_PATH_STYLE,
+        maxAttempts: x.S3_MAX_ATTEMPTS,
+        ...(x.AWS_ACCESS_KEY_ID !== undefined && x.AWS_SECRET_ACCESS_KEY !== undefined
+          ? {
+              credentials: {
+                accessKeyId: x.AWS_ACCESS_KEY_ID,
+                secretAccessKey: x.AWS_SECRET_ACCESS_KEY,
+                ...(x.AWS_SESSION_TOKEN === undefined ? {} : { sessionToken: x.AWS_SESSION_TOKEN }),
+              },
+            }
+          : {}),
+      },
+    },
     clickstream: {
       urlTemplate: x.CLICKSTREAM_URL_TEMPLATE,
       maxRowBytes: x.CLICKSTREAM_MAX_ROW_BYTES,

@@ -82,8 +82,28 @@ export const variables = {
     HOUR,
   ),
 
+  LAKE_URL: text(
+    {
+      name: 'LAKE_URL',
+      defaultValue: 'file:',
+      doc: 'Where the raw lake lives: `file:` (the folder `$DATA_DIR/raw`) or `s3://bucket/prefix` (an S3-compatible bucket; see "Several hosts, one lake").',
+    },
+    /^(file:|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._=+@,\/-]*)?)$/,
+    'file: or s3://bucket/prefix',
+  ),
+  S3_ENDPOINT: optionalUrl(
+    { name: 'S3_ENDPOINT', doc: 'S3 endpoint of `LAKE_URL` / `CLICKSTREAM_LANDING_URL` (Ceph RGW, MinIO, R2 …). Unset: AWS S3.' },
+    ['http:', 'https:'],
+    'an http:// or https:// URL',
+  ),
+  S3_REGION: text({ name: 'S3_REGION', defaultValue: 'us-east-1', doc: 'S3 region (signing); most S3-compatible servers accept `us-east-1`.' }),
+  S3_FORCE_PATH_STYLE: bool({ name: 'S3_FORCE_PATH_STYLE', defaultValue: 'false', doc: 'Address buckets as `endpoint/bucket/key` instead of `bucket.endpoint/key` (needed by most self-hosted servers).' }),
+  S3_MAX_ATTEMPTS: integer({ name: 'S3_MAX_ATTEMPTS', defaultValue: '5', doc: 'Attempts per S3 request (the SDK\'s standard retries with backoff; `503 SlowDown` counts), then the job attempt fails retryably.' }, 1, 20),
+  AWS_ACCESS_KEY_ID: optionalText({ name: 'AWS_ACCESS_KEY_ID', doc: 'S3 access key; unset: the AWS SDK\'s default chain (profile, instance role). Redacted.', secret: true }),
+  AWS_SECRET_ACCESS_KEY: optionalText({ name: 'AWS_SECRET_ACCESS_KEY', doc: 'S3 secret key (with `AWS_ACCESS_KEY_ID`). Redacted everywhere.', secret: true }),
+  AWS_SESSION_TOKEN: optionalText({ name: 'AWS_SESSION_TOKEN', doc: 'S3 session token of temporary credentials (optional). Redacted.', secret: true }),
   LAKE_STAGING_MAX_AGE_MS: integer(
-    { name: 'LAKE_STAGING_MAX_AGE_MS', defaultValue: String(6 * HOUR), doc: 'Staging leftovers older than this are removed by `lake sweep` and at worker start-up.' },
+    { name: 'LAKE_STAGING_MAX_AGE_MS', defaultValue: String(6 * HOUR), doc: 'Staging leftovers (in a bucket: claims without a manifest, incomplete multipart uploads) older than this are removed by `lake sweep` and at worker start-up. A writer silent for longer loses its claim.' },
     0,
   ),
 

@@ -78,6 +78,11 @@ describe('loadConfig', () => {
     ["LOG_FORMAT", "yaml", 'LOG_FORMAT must be one of auto, json, pretty, got "yaml"'],
     ["LOG_COLOR", "rainbow", 'LOG_COLOR must be one of auto, always, never, got "rainbow"'],
     ["LAKE_STAGING_MAX_AGE_MS", "-1", 'LAKE_STAGING_MAX_AGE_MS must be an integer >= 0, got "-1"'],
+    ["LAKE_URL", "s3://Bad_Bucket/x", 'LAKE_URL must be file: or s3://bucket/prefix, got "s3://Bad_Bucket/x"'],
+    ["S3_ENDPOINT", "127.0.0.1:7480", 'S3_ENDPOINT must be an http:// or https:// URL, got "127.0.0.1:7480"'],
+    ["S3_REGION", "", 'S3_REGION must be a non-empty string, got ""'],
+    ["S3_FORCE_PATH_STYLE", "path", 'S3_FORCE_PATH_STYLE must be true or false, got "path"'],
+    ["S3_MAX_ATTEMPTS", "0", 'S3_MAX_ATTEMPTS must be an integer from 1 to 20, got "0"'],
     ["CLICKSTREAM_URL_TEMPLATE", "ftp://x/{date}", 'CLICKSTREAM_URL_TEMPLATE must be an http:// or https:// URL, got "ftp://x/{date}"'],
     ["CLICKSTREAM_MAX_ROW_BYTES", "10", 'CLICKSTREAM_MAX_ROW_BYTES must be an integer >= 64, got "10"'],
     ["CLICKSTREAM_MAX_REJECT_RATIO", "1.5", 'CLICKSTREAM_MAX_REJECT_RATIO must be a number from 0 to 1, got "1.5"'],
@@ -140,7 +145,7 @@ describe('loadConfig', () => {
   ];
 
   it('has a bad-value case for every variable that can be bad', () => {
-    const optionalFree = ['LANDING_DIR', 'PRODUCTS_ITEMS_FIELD', 'PRODUCTS_API_TOKEN', 'BOARD_USER', 'BOARD_PASSWORD', 'REDIS_SENTINEL_PASSWORD'];
+    const optionalFree = ['LANDING_DIR', 'PRODUCTS_ITEMS_FIELD', 'PRODUCTS_API_TOKEN', 'BOARD_USER', 'BOARD_PASSWORD', 'REDIS_SENTINEL_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
     expect(Object.keys(variables).filter((n) => !optionalFree.includes(n)).sort()).toEqual(badValues.map(([n]) => n).sort());
   });
 
@@ -171,8 +176,15 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://admin:s3cretpass@redis.internal:6379',
       PRODUCTS_API_TOKEN: 'tok_abcdef123456',
       BOARD_PASSWORD: 'hunter22',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMIsecretEXAMPLE',
+      LAKE_URL: 's3://lake-bucket/raw',
     });
+    expect(c.lake).toMatchObject({ url: 's3://lake-bucket/raw', s3: { credentials: { secretAccessKey: 'wJalrXUtnFEMIsecretEXAMPLE' } } });
     const text = JSON.stringify(describeConfig(c));
+    expect(text).not.toContain('wJalrXUtnFEMIsecretEXAMPLE');
+    expect(text).not.toContain('AKIAEXAMPLEKEY');
+    expect(text).toContain('s3://lake-bucket/raw');
     expect(text).not.toContain('s3cretpass');
     expect(text).not.toContain('tok_abcdef123456');
     expect(text).not.toContain('hunter22');

@@ -1,7 +1,7 @@
 import { boolFlag, intFlag, parseFlags, printJson, stringFlag, UsageError, type Command, type CommandIo } from '@recomart/command';
 import { loadConfig, type Config } from '@recomart/config';
 import { InvalidInputError, parseLogicalDate } from '@recomart/jobs';
-import { checkSourceName, currentVersions, openLake, versionPath, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
+import { checkSourceName, currentVersions, openLake, type Lake, type Manifest, type VerifyProblem } from '@recomart/lake';
 import { echoInput } from '@recomart/logging';
 import { deepVerify } from './deep-verify.js';
 import { watch, WATCH_HELP } from './lake-watch.js';
@@ -69,7 +69,7 @@ Options:
 
 const HELP = `Usage: recomart lake <ls|show|current|verify|sweep|watch> [options]
 
-Reads, checks and tidies the raw lake under $DATA_DIR/raw
+Reads, checks and tidies the raw lake (LAKE_URL: $DATA_DIR/raw, or a bucket)
 (<source>/<yyyy>/<mm>/<dd>/v<N>/ with _manifest.json).
 
 ${LS_HELP}
@@ -131,7 +131,7 @@ function required(value: string | undefined, flag: string, sub: Subcommand): str
 
 function lakeOf(io: CommandIo): { lake: Lake; config: Config; stagingMaxAgeMs: number } {
   const config = loadConfig(io.env);
-  return { lake: openLake({ dataDir: config.dataDir }), config, stagingMaxAgeMs: config.lake.stagingMaxAgeMs };
+  return { lake: openLake({ dataDir: config.dataDir, url: config.lake.url, s3: config.lake.s3 }), config, stagingMaxAgeMs: config.lake.stagingMaxAgeMs };
 }
 
 async function ls(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -216,7 +216,7 @@ async function show(argv: readonly string[], io: CommandIo): Promise<number> {
     return 1;
   }
   if (boolFlag(f, 'json')) printJson(io, m);
-  else printManifest(io, m, await lake.listVersions(source, date), versionPath(lake.dataDir, source, date, m.version));
+  else printManifest(io, m, await lake.listVersions(source, date), lake.versionLocation(source, date, m.version));
   return 0;
 }
 

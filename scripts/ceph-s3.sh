@@ -7,6 +7,8 @@
 #   scripts/ceph-s3.sh start     # wipes any previous instance, starts, creates the test user
 #   scripts/ceph-s3.sh stop      # stops the daemons (radosgw first), removes the folder
 #   scripts/ceph-s3.sh status    # exit 0 when the S3 endpoint answers
+#   scripts/ceph-s3.sh stop-gateway | start-gateway
+#                                # only radosgw (the fault tests' "S3 server stopped"); data kept
 #
 # Settings (environment; defaults are what the tests expect):
 #   CEPH_S3_DIR        private folder of this instance   (default /tmp/recomart-ceph-s3)
@@ -94,6 +96,13 @@ wait_until() {
   say "$what"
 }
 
+# The RADOS Gateway alone (the S3 endpoint); the data stays in the OSD across a stop and start.
+start_gateway() {
+  radosgw -c "$CONF" -n client.rgw -f </dev/null >>"$DIR/log/rgw.out" 2>&1 &
+  echo $! >"$DIR/pids/rgw"
+  wait_until 120 "S3 endpoint answers on 127.0.0.1:$PORT" endpoint_up
+}
+
 start() {
   stop_all
   local port
@@ -168,9 +177,7 @@ CONF
   echo $! >"$DIR/pids/osd"
   wait_until 60 "osd up" bash -c "ceph -c '$CONF' --connect-timeout 15 osd dump | grep -q '^osd.$id up'"
 
-  radosgw -c "$CONF" -n client.rgw -f </dev/null >>"$DIR/log/rgw.out" 2>&1 &
-  echo $! >"$DIR/pids/rgw"
-  wait_until 120 "S3 endpoint answers on 127.0.0.1:$PORT" endpoint_up
+  start_gateway
 
   radosgw-admin -c "$CONF" user create --uid=recomart-test --display-name=recomart-test \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >"$DIR/log/user-create.out" 2>&1
@@ -180,6 +187,8 @@ CONF
 case "${1:-}" in
   start) start ;;
   stop) stop_all; say "stopped" ;;
+  stop-gateway) stop_daemons rgw; say "gateway stopped (the cluster and its data stay)" ;;
+  start-gateway) start_gateway ;;
   status) if endpoint_up; then say "S3 endpoint answers on 127.0.0.1:$PORT"; else say "no S3 endpoint on 127.0.0.1:$PORT"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|stop-gateway|start-gateway" >&2; exit 2 ;;
 esac

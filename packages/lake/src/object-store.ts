@@ -104,7 +104,8 @@ export class ObjectStore {
         region: options.region ?? 'us-east-1',
         ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
         forcePathStyle: options.forcePathStyle ?? false,
-        ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+        // A copy: the SDK marks the object it is given (a frozen configuration would make it throw).
+        ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
         maxAttempts: options.maxAttempts ?? 5,
         retryMode: 'standard',
         // Streams of unknown length: no SDK checksum trailer (some servers answer 411); the lake hashes itself.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { ObjectStore, type S3Options } from '@recomart/lake';
 
 /**
@@ -56,14 +56,14 @@ export async function createTestBucket(name: string): Promise<TestBucket> {
   const server = testS3Server();
   const s3 = testS3Options(server);
   const bucket = `t-${name}-${randomBytes(4).toString('hex')}`.toLowerCase().slice(0, 63);
-  const client = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: s3.credentials, maxAttempts: 2 });
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  } catch (err) {
-    client.destroy();
-    throw new Error(`no S3 server usable at ${server.endpoint} (${err instanceof Error ? err.message : String(err)}): start one with "scripts/ceph-s3.sh start" (CI's .ci/run does)`);
-  }
+  // The lake's own client (it keeps the SDK's Node-version notice off stderr).
   const store = new ObjectStore(bucket, s3);
+  try {
+    await store.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    store.destroy();
+    throw new Error(`no S3 server usable at ${server.endpoint} (${err instanceof Error ? err.message : String(err)}): start one with "scripts/ceph-s3.sh start" (npm test does, through scripts/test-services.sh)`);
+  }
   const env = (prefix = 'lake'): Record<string, string> => ({
     LAKE_URL: `s3://${bucket}/${prefix}`,
     S3_ENDPOINT: server.endpoint,
@@ -82,9 +82,8 @@ export async function createTestBucket(name: string): Promise<TestBucket> {
     async remove() {
       for (const u of await store.listPendingUploads('')) await store.abortUpload(u);
       await store.deleteKeys((await store.listObjects('')).map((o) => o.key));
-      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+      await store.client.send(new DeleteBucketCommand({ Bucket: bucket }));
       store.destroy();
-      client.destroy();
     },
   };
 }

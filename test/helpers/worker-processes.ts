@@ -10,8 +10,10 @@ export interface WorkerProcess {
 }
 
 /** Spawns `recomart worker …` (built dist), resolving `ready` on its "worker-ready" log line. */
-export function spawnWorker(env: Record<string, string>, args: readonly string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, [BIN, 'worker', '--no-http', ...args], {
+export function spawnWorker(env: Record<string, string>, args: readonly string[] = [], options: { wrap?: readonly string[] } = {}): WorkerProcess {
+  const argv = [BIN, 'worker', '--no-http', ...args];
+  // `wrap`: a command the worker runs under (e.g. `ip netns exec <ns>`, which execs: the pid stays the worker's).
+  const child = spawn(options.wrap?.[0] ?? process.execPath, options.wrap ? [...options.wrap.slice(1), process.execPath, ...argv] : argv, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

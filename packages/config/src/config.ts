@@ -51,6 +51,8 @@ export interface Config {
   };
   readonly clickstream: {
     readonly urlTemplate: string | undefined;
+    /** `CLICKSTREAM_LANDING_URL`: a landing zone in a bucket (`s3://bucket/prefix`), else `landingDir`. */
+    readonly landingUrl: string | undefined;
     readonly maxRowBytes: number;
     readonly maxRejectRatio: number;
     readonly timestampToleranceMs: number;
@@ -217,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     clickstream: {
       urlTemplate: x.CLICKSTREAM_URL_TEMPLATE,
+      landingUrl: x.CLICKSTREAM_LANDING_URL,
       maxRowBytes: x.CLICKSTREAM_MAX_ROW_BYTES,
       maxRejectRatio: x.CLICKSTREAM_MAX_REJECT_RATIO,
       timestampToleranceMs: x.CLICKSTREAM_TIMESTAMP_TOLERANCE_MS,

@@ -115,6 +115,14 @@ export const variables = {
     ['http:', 'https:'],
     'an http:// or https:// URL',
   ),
+  CLICKSTREAM_LANDING_URL: optionalUrl(
+    {
+      name: 'CLICKSTREAM_LANDING_URL',
+      doc: 'A landing zone in a bucket, `s3://bucket/prefix`: exports are read from `<prefix>/clickstream/<date>/*.csv[.gz]` (same rules as the folder; reached with the `S3_*` settings and AWS credentials). Unset: `LANDING_DIR`.',
+    },
+    ['s3:'],
+    'an s3://bucket/prefix URL',
+  ),
   CLICKSTREAM_MAX_ROW_BYTES: integer(
     { name: 'CLICKSTREAM_MAX_ROW_BYTES', defaultValue: String(64 * 1024), doc: 'A row longer than this fails the file as a schema mismatch.' },
     64,

@@ -84,6 +84,7 @@ describe('loadConfig', () => {
     ["S3_FORCE_PATH_STYLE", "path", 'S3_FORCE_PATH_STYLE must be true or false, got "path"'],
     ["S3_MAX_ATTEMPTS", "0", 'S3_MAX_ATTEMPTS must be an integer from 1 to 20, got "0"'],
     ["CLICKSTREAM_URL_TEMPLATE", "ftp://x/{date}", 'CLICKSTREAM_URL_TEMPLATE must be an http:// or https:// URL, got "ftp://x/{date}"'],
+    ["CLICKSTREAM_LANDING_URL", "/srv/landing", 'CLICKSTREAM_LANDING_URL must be an s3://bucket/prefix URL, got "/srv/landing"'],
     ["CLICKSTREAM_MAX_ROW_BYTES", "10", 'CLICKSTREAM_MAX_ROW_BYTES must be an integer >= 64, got "10"'],
     ["CLICKSTREAM_MAX_REJECT_RATIO", "1.5", 'CLICKSTREAM_MAX_REJECT_RATIO must be a number from 0 to 1, got "1.5"'],
     ["CLICKSTREAM_TIMESTAMP_TOLERANCE_MS", "soon", 'CLICKSTREAM_TIMESTAMP_TOLERANCE_MS must be an integer from 0 to 86400000, got "soon"'],

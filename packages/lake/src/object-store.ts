@@ -14,6 +14,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { TransientError } from '@recomart/jobs';
 import { s3ErrorCode, s3Failure, s3Status, type S3Settings } from './s3-errors.js';
 import { s3Url } from './lake-url.js';
 
@@ -47,6 +48,7 @@ export interface ListedObject {
   key: string;
   size: number;
   lastModified: number;
+  etag: string;
 }
 
 /** An incomplete multipart upload. */
@@ -201,13 +203,17 @@ export class ObjectStore {
     return Buffer.concat(chunks);
   }
 
-  /** The object's bytes as a stream, or undefined when it does not exist. */
-  async getStream(key: string): Promise<Readable | undefined> {
+  /**
+   * The object's bytes as a stream, or undefined when it does not exist.
+   * With `ifMatch` (an ETag from a listing) a changed object is a retryable failure, not other bytes.
+   */
+  async getStream(key: string, ifMatch?: string): Promise<Readable | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
       return out.Body as Readable;
     } catch (err) {
       if (isMissing(err)) return undefined;
+      if (ifMatch !== undefined && isLostCondition(err)) throw new TransientError(`lake: ${this.url(key)} changed since it was listed`, { cause: err });
       return this.fail(err, `reading ${this.url(key)}`);
     }
   }
@@ -219,7 +225,7 @@ export class ObjectStore {
     do {
       const page = await this.listPage(prefix, undefined, token);
       for (const o of page.Contents ?? []) {
-        if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 });
+        if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0, etag: o.ETag ?? '' });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

@@ -3,6 +3,7 @@ import type { WriteSession } from '@recomart/lake';
 import type { Source, SourceContext, SourceResult } from '../source.js';
 import { CONTRACT_HEADER, EVENT_TYPES } from './contract.js';
 import { countMismatch, dayCountsProblem } from './count-invariant.js';
+import { listBucketLandingFiles } from './bucket-landing.js';
 import { DayWindow } from './day-window.js';
 import { openDownload } from './download.js';
 import { ingestFile, type ClickstreamFile, type FileReport } from './file-ingest.js';
@@ -25,7 +26,11 @@ async function arrival(ctx: SourceContext, date: string): Promise<Arrival> {
     const { file, provenance } = await openDownload(urlTemplate, date, limits, ctx.config.secrets, ctx.signal);
     return { files: [file], origin: file.origin, provenance: { download: provenance } };
   }
-  const { requireMarker, settleMs } = ctx.config.clickstream;
+  const { requireMarker, settleMs, landingUrl } = ctx.config.clickstream;
+  if (landingUrl !== undefined) {
+    const { files, listing, folder, complete } = await listBucketLandingFiles(landingUrl, ctx.config.lake.s3, date, { requireMarker, settleMs }, ctx.signal);
+    return { files, origin: folder, provenance: { landing: { folder, files: listing, marker: complete ? MARKER_NAME : null } } };
+  }
   const { files, listing, complete } = await listLandingFiles(ctx.config.landingDir, date, { requireMarker, settleMs }, ctx.signal);
   const folder = landingFolder(ctx.config.landingDir, date);
   return { files, origin: folder, provenance: { landing: { folder, files: listing, marker: complete ? MARKER_NAME : null } } };

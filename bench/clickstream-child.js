@@ -3,7 +3,8 @@
 // Times only the work itself (not Node's start-up or module loading).
 //   node bench/clickstream-child.js csv-parser <file.csv|file.csv.gz>
 //   node bench/clickstream-child.js duckdb <file.csv|file.csv.gz>
-//   node bench/clickstream-child.js ingest <dataDir> <landingDir> <date>
+//   node bench/clickstream-child.js ingest <dataDir> <landingDir> <date> [<s3://bucket/prefix> <S3 endpoint>]
+//   (an S3 lake: credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -55,9 +56,10 @@ async function duckdbScan(file) {
 }
 
 /** The real clickstream source into a real lake: copy + hash + parse + validate + rejects + manifest + commit. */
-async function ingest(dataDir, landingDir, date) {
-  const config = loadConfig({ DATA_DIR: dataDir, LANDING_DIR: landingDir, CLICKSTREAM_MAX_REJECT_RATIO: '1' });
-  const lake = openLake({ dataDir });
+async function ingest(dataDir, landingDir, date, lakeUrl, endpoint) {
+  const s3 = lakeUrl === undefined ? {} : { LAKE_URL: lakeUrl, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+  const config = loadConfig({ DATA_DIR: dataDir, LANDING_DIR: landingDir, CLICKSTREAM_MAX_REJECT_RATIO: '1', ...s3 });
+  const lake = openLake({ dataDir, url: config.lake.url, s3: config.lake.s3 });
   const t0 = performance.now();
   const result = await clickstreamSource({
     source: 'clickstream',
@@ -81,7 +83,7 @@ const cpu0 = process.cpuUsage();
 const loop = watchEventLoop();
 if (kind === 'csv-parser') out = await csvParserCount(args[0]);
 else if (kind === 'duckdb') out = await duckdbScan(args[0]);
-else if (kind === 'ingest') out = await ingest(args[0], args[1], args[2]);
+else if (kind === 'ingest') out = await ingest(args[0], args[1], args[2], args[3], args[4]);
 else throw new Error(`clickstream-child: unknown kind ${JSON.stringify(kind)} (csv-parser | duckdb | ingest)`);
 const cpu = process.cpuUsage(cpu0);
 process.stdout.write(`${JSON.stringify({ ...out, ...loop.stop(), cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRssMb() })}\n`);

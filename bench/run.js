@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark the issues define, on generated data, each
 // figure beside its peer measured in the same run. Writes
 // bench/results/latest.json and bench/results/latest.md.
-//   node bench/run.js [--quick] [--only clickstream,products,backfill,killRecovery] [--skip-1gb]
+//   node bench/run.js [--quick] [--only clickstream,products,backfill,killRecovery,s3] [--skip-1gb]
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +43,15 @@ await section('products', 'products.js', (m) => m.runProductsBench({ products: q
 await section('productsRateLimited', 'products-rate-limit.js', (m) => m.runRateLimitedBench({ products: 10_000, pageSize: 100, rate: '20/1s' }));
 await section('backfill', 'backfill.js', (m) => m.runBackfillBench({ days: quick ? 60 : 365 }));
 await section('killRecovery', 'kill-recovery.js', (m) => m.runKillRecoveryBench({ rounds: quick ? 1 : 3 }));
+await section('s3', 's3-lake.js', (m) => m.runS3LakeBench({ rows: quick ? 200_000 : 1_000_000, products: 5000, rounds: quick ? 2 : 5, skip1gb: values['skip-1gb'] === true || quick }));
 results.finishedAt = new Date().toISOString();
+const s3 = results.s3;
+if (s3 && !s3.error && !s3.skipped) {
+  rows.push(['lake on S3: clickstream day written (stream + sha256 + claim + manifest)', `${fmt(s3.seconds.fileS3.bestSeconds, 3)} s`, `plain SDK upload ${fmt(s3.seconds.filePlain.bestSeconds, 3)} s · folder ${fmt(s3.seconds.fileFolder.bestSeconds, 3)} s`, `${fmt(s3.ratios.fileLakeVsPlain, 2)}× plain (target ≤ 1.2×)`]);
+  rows.push([`lake on S3: ${fmt(s3.products)}-product snapshot (${s3.pages} pages)`, `${fmt(s3.seconds.pagesS3.bestSeconds, 3)} s`, `plain SDK PUTs ${fmt(s3.seconds.pagesPlain.bestSeconds, 3)} s · folder ${fmt(s3.seconds.pagesFolder.bestSeconds, 3)} s`, `${fmt(s3.ratios.pagesLakeVsPlain, 2)}× plain (target ≤ 1.2×)`]);
+  rows.push(['clickstream source into S3 / into the folder', `${fmt(s3.rowsPerSecond.sourceS3)} rows/s`, `${fmt(s3.rowsPerSecond.sourceFolder)} rows/s`, `${fmt(s3.ratios.sourceS3VsFolder, 2)}× the folder's time`]);
+  if (s3.oneGb && !s3.oneGb.skipped) rows.push(['1 GB file into S3, peak RSS', `${fmt(s3.oneGb.peakRssMb)} MB`, 'limit 200 MB', s3.oneGb.met ? 'ok' : 'OVER']);
+}
 
 // The Markdown table: each figure with its peer and the ratio.
 const c = results.clickstream;

@@ -6,10 +6,11 @@ import { lstat, open, realpath } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InvalidInputError } from '@recomart/jobs';
 import { defaultCodeVersion } from './code-version.js';
+import { checkSessionInit } from './session-rules.js';
 import { withFileSystem, type LakeFileSystem } from './file-system.js';
 import { CorruptVersionError, errorCode } from './lake-errors.js';
 import { MANIFEST_FILE, partitionPath, rawRoot, sourcePath, stagingRoot, versionFilePath, versionPath } from './layout.js';
-import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
+import { checkDate, checkFileName, checkVersion, SOURCE_NAME_RE } from './names.js';
 import { latestVersion, listDir, loadVersionManifest, partitionDirs, visibleVersions } from './partition-reader.js';
 import { sweepStaging } from './sweep.js';
 import { takeKeptStaging } from './kept-staging.js';
@@ -68,14 +69,7 @@ export class FsLake implements Lake {
   }
 
   async begin(init: WriteSessionInit): Promise<WriteSession> {
-    const checked: WriteSessionInit = {
-      source: checkSourceName(init.source),
-      date: checkDate(init.date),
-      runId: checkRunId(init.runId),
-      jobId: checkJobId(init.jobId),
-      attempt: checkAttempt(init.attempt),
-      ...(init.resumeKey === undefined ? {} : { resumeKey: checkJobId(init.resumeKey, 'resumeKey') }),
-    };
+    const checked = checkSessionInit(init);
     const now = this.now();
     const stagingDir = path.join(stagingRoot(this.dataDir), stagingId(now));
     let resumed: KeptStaging | undefined;

@@ -34,6 +34,10 @@ export interface S3Options {
   requestTimeoutMs?: number;
   /** Receives debug lines (the SDK's Node-version notice). */
   debug?: (message: string) => void;
+  /** Multipart part size (at least 5 MiB, the S3 minimum). @defaultValue MULTIPART_PART_BYTES */
+  partBytes?: number;
+  /** Parts of one file in flight. @defaultValue MULTIPART_QUEUE */
+  partsInFlight?: number;
 }
 
 /** Size of one multipart part; memory per streamed file is about `MULTIPART_PART_BYTES × (MULTIPART_QUEUE + 1)`. @defaultValue 8 MiB */
@@ -94,6 +98,8 @@ function quietClient(config: S3ClientConfig, debug: ((message: string) => void) 
 export class ObjectStore {
   readonly client: S3Client;
   readonly settings: S3Settings;
+  private readonly partBytes: number;
+  private readonly partsInFlight: number;
 
   constructor(
     readonly bucket: string,
@@ -101,6 +107,8 @@ export class ObjectStore {
   ) {
     const agentOptions = { keepAlive: true, maxSockets: 64 };
     this.settings = { bucket, endpoint: options.endpoint };
+    this.partBytes = Math.max(5 * 1024 * 1024, options.partBytes ?? MULTIPART_PART_BYTES);
+    this.partsInFlight = Math.max(1, options.partsInFlight ?? MULTIPART_QUEUE);
     this.client = quietClient(
       {
         region: options.region ?? 'us-east-1',
@@ -156,8 +164,8 @@ export class ObjectStore {
     const up = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: body },
-      partSize: MULTIPART_PART_BYTES,
-      queueSize: MULTIPART_QUEUE,
+      partSize: this.partBytes,
+      queueSize: this.partsInFlight,
       leavePartsOnError: false,
     });
     const done = up.done().then(

@@ -2,10 +2,11 @@ import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { InvalidInputError, isLogicalDate } from '@recomart/jobs';
 import { defaultCodeVersion } from './code-version.js';
+import { checkSessionInit } from './session-rules.js';
 import { CorruptVersionError } from './lake-errors.js';
 import { MANIFEST_FILE, parseVersionDir } from './layout.js';
 import { parseVersionManifest } from './manifest.js';
-import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
+import { checkDate, checkFileName, checkSourceName, checkVersion, SOURCE_NAME_RE } from './names.js';
 import { ObjectStore, type S3Options } from './object-store.js';
 import { MAX_MANIFEST_BYTES } from './partition-reader.js';
 import { S3Layout } from './s3-layout.js';
@@ -57,13 +58,7 @@ export class S3Lake implements Lake {
   }
 
   async begin(init: WriteSessionInit): Promise<WriteSession> {
-    const checked: WriteSessionInit = {
-      source: checkSourceName(init.source),
-      date: checkDate(init.date),
-      runId: checkRunId(init.runId),
-      jobId: checkJobId(init.jobId),
-      attempt: checkAttempt(init.attempt),
-    };
+    const checked = checkSessionInit(init);
     return new S3WriteSession(checked, {
       store: this.store,
       layout: this.layout,

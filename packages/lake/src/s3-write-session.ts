@@ -3,11 +3,11 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidInputError, IngestError, TransientError } from '@recomart/jobs';
 import { REASON_FILE } from './layout.js';
 import { MAX_MANIFEST_BYTES } from './partition-reader.js';
-import { sameContent, serializeManifest, sortFiles } from './manifest.js';
+import { sameContent, serializeManifest } from './manifest.js';
 import { checkFileName } from './names.js';
 import type { ObjectStore, StreamUpload } from './object-store.js';
 import type { S3Layout } from './s3-layout.js';
-import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, SessionFileNames } from './session-rules.js';
+import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, finishedFiles, SessionFileNames } from './session-rules.js';
 import { STAGED_FILE_HIGH_WATER_MARK } from './staged-file.js';
 import type { CommitInput, CommitResult, FileSink, KeptStaging, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 import { MAX_COMMIT_RACES } from './write-session.js';
@@ -281,23 +281,6 @@ export class S3WriteSession implements WriteSession {
     }
   }
 
-  private finishedFiles(action: string): ManifestFile[] {
-    const out: ManifestFile[] = [];
-    for (const [name, f] of this.files) {
-      if (f.result) {
-        out.push(f.result);
-        continue;
-      }
-      if (f.failure && this.failure) throw this.failure;
-      throw new InvalidInputError(
-        f.failure
-          ? `cannot ${action}: file ${JSON.stringify(name)} was not completely written (${f.failure.message})`
-          : `cannot ${action}: file ${JSON.stringify(name)} is still being written (end it and await its done first)`,
-      );
-    }
-    return sortFiles(out);
-  }
-
   private manifestFor(input: CommitInput, files: ManifestFile[], version: number): Manifest {
     const { worker, codeVersion } = this.deps;
     return buildManifest({ init: this.init, worker, codeVersion, startedAt: this.startedAt, committedAt: this.deps.now().toISOString() }, input, files, version);
@@ -306,7 +289,7 @@ export class S3WriteSession implements WriteSession {
   async commit(input: CommitInput): Promise<CommitResult> {
     this.assertOpen('commit');
     const clean = checkCommitInput(input);
-    const files = this.finishedFiles('commit');
+    const files = finishedFiles(this.files, this.failure, 'commit');
     this.manifestFor(clean, files, 1); // refuses an invalid manifest before anything is written
     this.state = 'committing';
     const run = (async () => {

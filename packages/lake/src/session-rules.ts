@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@recomart/jobs';
-import { manifestProblem } from './manifest.js';
-import { checkFileName } from './names.js';
+import { manifestProblem, sortFiles } from './manifest.js';
+import { checkAttempt, checkDate, checkFileName, checkJobId, checkRunId, checkSourceName } from './names.js';
+import type { IngestError } from '@recomart/jobs';
 import type { CommitInput, Manifest, ManifestFile, WriteSessionInit } from './types.js';
 
 /**
@@ -8,6 +9,18 @@ import type { CommitInput, Manifest, ManifestFile, WriteSessionInit } from './ty
  * origin, a commit's counts and records, a quarantine reason and a manifest
  * must look like, and which file names may live together in one version.
  */
+
+/** Who is writing, checked (every part ends up in a path, a key or the manifest). */
+export function checkSessionInit(init: WriteSessionInit): WriteSessionInit {
+  return {
+    source: checkSourceName(init.source),
+    date: checkDate(init.date),
+    runId: checkRunId(init.runId),
+    jobId: checkJobId(init.jobId),
+    attempt: checkAttempt(init.attempt),
+    ...(init.resumeKey === undefined ? {} : { resumeKey: checkJobId(init.resumeKey, 'resumeKey') }),
+  };
+}
 
 export function checkOrigin(origin: unknown): string {
   if (typeof origin !== 'string' || origin.length > 4096 || /[\u0000-\u001f\u007f]/.test(origin)) {
@@ -120,4 +133,35 @@ export class SessionFileNames {
     }
     return undefined;
   }
+}
+
+/** How a session's file ended, as far as a commit cares. */
+export interface FileOutcome {
+  readonly result: ManifestFile | undefined;
+  readonly failure: Error | undefined;
+  /** A storage failure of this file (it failed the session). */
+  readonly ioError?: IngestError | undefined;
+}
+
+/**
+ * The manifest entries of a session's files, sorted, when every one of them
+ * finished; else the reason it cannot `action` (commit): the session's own
+ * failure, the file's storage error, or which file is unfinished.
+ */
+export function finishedFiles(files: ReadonlyMap<string, FileOutcome>, sessionFailure: IngestError | undefined, action: string): ManifestFile[] {
+  const out: ManifestFile[] = [];
+  for (const [name, f] of files) {
+    if (f.result) {
+      out.push(f.result);
+      continue;
+    }
+    if (f.ioError) throw f.ioError;
+    if (f.failure && sessionFailure) throw sessionFailure;
+    throw new InvalidInputError(
+      f.failure
+        ? `cannot ${action}: file ${JSON.stringify(name)} was not completely written (${f.failure.message})`
+        : `cannot ${action}: file ${JSON.stringify(name)} is still being written (end it and await its done first)`,
+    );
+  }
+  return sortFiles(out);
 }

@@ -12,7 +12,7 @@ import { checkFileName } from './names.js';
 import { exists, latestVersion } from './partition-reader.js';
 import { StagedFile, WholeStagedFile, type SessionFile, type StagedFileOptions } from './staged-file.js';
 import { hashFile } from './verify.js';
-import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, SessionFileNames } from './session-rules.js';
+import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, finishedFiles, SessionFileNames } from './session-rules.js';
 import type { CommitInput, CommitResult, FileSink, KeptStaging, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 
 /**
@@ -237,24 +237,6 @@ export class FsWriteSession implements WriteSession {
     this.deps.track(this.deps.stagingDir, false);
   }
 
-  private finishedFiles(action: string): ManifestFile[] {
-    const out: ManifestFile[] = [];
-    for (const [name, f] of this.files) {
-      if (f.result) {
-        out.push(f.result);
-        continue;
-      }
-      if (f.ioError) throw f.ioError;
-      if (f.failure && this.failure) throw this.failure;
-      throw new InvalidInputError(
-        f.failure
-          ? `cannot ${action}: file ${JSON.stringify(name)} was not completely written (${f.failure.message})`
-          : `cannot ${action}: file ${JSON.stringify(name)} is still being written (end it and await its done first)`,
-      );
-    }
-    return sortFiles(out);
-  }
-
   private manifestFor(input: CommitInput, files: ManifestFile[], version: number): Manifest {
     const { worker, codeVersion } = this.deps;
     return buildManifest({ init: this.init, worker, codeVersion, startedAt: this.startedAt, committedAt: this.deps.now().toISOString() }, input, files, version);
@@ -291,7 +273,7 @@ export class FsWriteSession implements WriteSession {
   async commit(input: CommitInput): Promise<CommitResult> {
     this.assertOpen('commit');
     const clean = checkCommitInput(input);
-    const files = this.finishedFiles('commit');
+    const files = finishedFiles(this.files, this.failure, 'commit');
     this.manifestFor(clean, files, 1); // refuses an invalid manifest before anything moves
     this.state = 'committing';
     const run = (async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { classifyError } from '@recomart/jobs';
 import type { Lake } from '@recomart/lake';
 import { LAKE_BACKENDS, type LakeBackend } from './lake-backends.js';
 import { sessionInit } from './temp-lake.js';
@@ -143,6 +144,23 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     expect(next.status).toBe('committed');
     expect(await lake.listVersions(SOURCE, DATE)).toEqual([1, next.version]);
     expect(await lake.verify()).toMatchObject({ ok: true, versionsChecked: 2, filesChecked: 2 });
+  });
+
+  it('a writer whose work a sweep elsewhere gave up on (older than the limit) does not publish; the next writer commits alone', async () => {
+    const lake = backend.open();
+    const slow = await lake.begin(sessionInit({ runId: 'run-slow' }));
+    await slow.writeFile('a.json', 'x', '{"slow":true}');
+    // Another process, an hour later by its clock, sweeping with a one-minute limit.
+    const elsewhere = backend.open({ now: () => new Date(Date.now() + 3_600_000) });
+    expect((await elsewhere.sweep(60_000)).removed).toHaveLength(1);
+    const err = await slow.commit({ records: 1, rejected: 0, validation: {} }).catch((e: unknown) => e);
+    expect(classifyError(err)).toMatchObject({ retryable: true });
+    expect(await visible(lake)).toEqual({ partitions: [], versions: [], latest: undefined });
+    const next = await commitFiles(lake, { 'b.json': '{"next":true}' }, 'run-next');
+    expect(next.status).toBe('committed');
+    expect((await lake.readManifest(SOURCE, DATE))?.files.map((f) => f.path)).toEqual(['b.json']);
+    expect(await lake.verify()).toMatchObject({ ok: true, versionsChecked: 1, filesChecked: 1 });
+    expect(await backend.leftovers()).toEqual([]);
   });
 
   it('verify streams every file back and reports a changed and a missing one', async () => {

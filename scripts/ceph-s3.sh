@@ -9,6 +9,7 @@
 #   scripts/ceph-s3.sh status    # exit 0 when the S3 endpoint answers
 #   scripts/ceph-s3.sh stop-gateway | start-gateway
 #                                # only radosgw (the fault tests' "S3 server stopped"); data kept
+#   scripts/ceph-s3.sh gc          # free deleted objects now (RGW frees them hours later; memstore holds them in RAM)
 #
 # Settings (environment; defaults are what the tests expect):
 #   CEPH_S3_DIR        private folder of this instance   (default /tmp/recomart-ceph-s3)
@@ -98,6 +99,7 @@ wait_until() {
 
 # The RADOS Gateway alone (the S3 endpoint); the data stays in the OSD across a stop and start.
 start_gateway() {
+  if endpoint_up; then say "S3 endpoint already answers on 127.0.0.1:$PORT"; return 0; fi
   radosgw -c "$CONF" -n client.rgw -f </dev/null >>"$DIR/log/rgw.out" 2>&1 &
   echo $! >"$DIR/pids/rgw"
   wait_until 120 "S3 endpoint answers on 127.0.0.1:$PORT" endpoint_up
@@ -189,6 +191,7 @@ case "${1:-}" in
   stop) stop_all; say "stopped" ;;
   stop-gateway) stop_daemons rgw; say "gateway stopped (the cluster and its data stay)" ;;
   start-gateway) start_gateway ;;
+  gc) radosgw-admin -c "$CONF" gc process --include-all >/dev/null 2>&1; say "garbage of deleted objects freed" ;;
   status) if endpoint_up; then say "S3 endpoint answers on 127.0.0.1:$PORT"; else say "no S3 endpoint on 127.0.0.1:$PORT"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status|stop-gateway|start-gateway" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|stop-gateway|start-gateway|gc" >&2; exit 2 ;;
 esac

@@ -13,8 +13,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { TransientError } from '@recomart/jobs';
+import { pooledUpload } from './pooled-upload.js';
 import { s3ErrorCode, s3Failure, s3Status, type S3Settings } from './s3-errors.js';
 import { s3Url } from './lake-url.js';
 
@@ -159,24 +159,19 @@ export class ObjectStore {
     }
   }
 
-  /** Streams `body` to `key`: one PUT when small, else a multipart upload (parts in flight bounded; aborted on failure). */
+  /** Streams `body` to `key`: one PUT when small, else a multipart upload from reused buffers (`pooledUpload`; aborted on failure). */
   upload(key: string, body: Readable): StreamUpload {
-    const up = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body },
-      partSize: this.partBytes,
-      queueSize: this.partsInFlight,
-      leavePartsOnError: false,
-    });
-    const done = up.done().then(
-      () => undefined,
+    const stop = new AbortController();
+    const done = pooledUpload(body, { client: this.client, bucket: this.bucket, key, partBytes: this.partBytes, partsInFlight: this.partsInFlight, signal: stop.signal }).catch(
       (err: unknown) => this.fail(err, `uploading ${this.url(key)}`),
     );
     done.catch(() => undefined);
     return {
       done,
       abort: async () => {
-        await up.abort().catch(() => undefined);
+        stop.abort();
+        body.destroy();
+        await done.catch(() => undefined);
       },
     };
   }

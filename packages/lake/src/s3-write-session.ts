@@ -275,9 +275,11 @@ export class S3WriteSession implements WriteSession {
       await store.deleteKeys(objects.filter((k) => !keep.has(k)));
       for (const u of await store.listPendingUploads(claim.prefix)) await store.abortUpload(u);
       await store.deleteKeys([...(abandoned ? [] : [claimKey]), layout.inFlight(this.init.source, this.init.date, claim.version)]);
-      this.deps.track(claim.prefix, false);
     } catch {
       /* the store is unreachable: the in-flight marker stays, and sweep removes the rest once it is old */
+    } finally {
+      // Nothing of this session writes there any more: a sweep (of this process too) may take what is left.
+      this.deps.track(claim.prefix, false);
     }
   }
 

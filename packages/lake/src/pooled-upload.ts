@@ -1,0 +1,106 @@
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+
+/** Where and how to upload. */
+export interface PooledUploadOptions {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  /** Bytes per part (≥ 5 MiB except the last). */
+  partBytes: number;
+  /** Parts uploading at once. */
+  partsInFlight: number;
+  /** Set when the upload should stop (abort); checked between parts. */
+  signal: AbortSignal;
+}
+
+/**
+ * Streams `body` to one object: a single PutObject when it fits in one part,
+ * else a multipart upload. Parts are filled, one copy per byte, into
+ * `partsInFlight + 1` buffers allocated once and reused, so a file of any
+ * size holds `partBytes × (partsInFlight + 1)` bytes, never more, and leaves
+ * no garbage for the collector to catch up with (lib-storage's `Upload`
+ * concatenates a fresh buffer per part: ~80 MB of extra peak RSS on a 1 GB
+ * file). A failure aborts the multipart upload (best effort; `sweep` aborts
+ * what a killed process left). Reading `body` is paused while every buffer
+ * is busy, so the producer feels backpressure.
+ */
+export async function pooledUpload(body: Readable, o: PooledUploadOptions): Promise<void> {
+  const free: Buffer[] = [];
+  let allocated = 0;
+  const take = (): Buffer => free.pop() ?? (allocated++, Buffer.allocUnsafe(o.partBytes));
+  let current = take();
+  let filled = 0;
+  let uploadId: string | undefined;
+  let partNumber = 0;
+  const parts: CompletedPart[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+
+  const sendPart = async (buffer: Buffer, length: number): Promise<void> => {
+    if (uploadId === undefined) {
+      const created = await o.client.send(new CreateMultipartUploadCommand({ Bucket: o.bucket, Key: o.key }));
+      uploadId = created.UploadId;
+    }
+    const n = ++partNumber;
+    const run = o.client
+      .send(new UploadPartCommand({ Bucket: o.bucket, Key: o.key, UploadId: uploadId, PartNumber: n, Body: buffer.subarray(0, length), ContentLength: length }))
+      .then(
+        (out) => {
+          parts.push({ PartNumber: n, ETag: out.ETag });
+          free.push(buffer);
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      )
+      .finally(() => inFlight.delete(run));
+    inFlight.add(run);
+    while (failure === undefined && inFlight.size > 0 && (inFlight.size >= o.partsInFlight || (free.length === 0 && allocated > o.partsInFlight))) {
+      await Promise.race(inFlight);
+    }
+    if (failure !== undefined) throw failure;
+  };
+
+  try {
+    for await (const chunk of body) {
+      if (o.signal.aborted) throw o.signal.reason ?? new Error('the upload was aborted');
+      const bytes = chunk as Buffer;
+      let offset = 0;
+      while (offset < bytes.byteLength) {
+        const n = Math.min(o.partBytes - filled, bytes.byteLength - offset);
+        bytes.copy(current, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled === o.partBytes) {
+          await sendPart(current, filled);
+          current = take();
+          filled = 0;
+        }
+      }
+    }
+    if (uploadId === undefined) {
+      await o.client.send(new PutObjectCommand({ Bucket: o.bucket, Key: o.key, Body: current.subarray(0, filled), ContentLength: filled }));
+      return;
+    }
+    if (filled > 0) await sendPart(current, filled);
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    await o.client.send(new CompleteMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+  } catch (err) {
+    await Promise.allSettled(inFlight);
+    if (uploadId !== undefined) {
+      await o.client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, UploadId: uploadId })).catch(() => undefined);
+    }
+    throw err;
+  }
+}

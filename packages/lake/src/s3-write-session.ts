@@ -124,7 +124,7 @@ class SessionUpload {
  * is no rename, so the order of writes is the protocol (docs/architecture.md):
  *
  * 1. claim `v<N>`: `_claim.json` with `If-None-Match: *` (a lost race tries
- *    N+1), then the in-flight marker `sweep` looks at;
+ *    N+1), with the in-flight marker `sweep` looks at;
  * 2. upload the files under `v<N>/`, hashing them as they stream;
  * 3. if their content equals the latest committed version's: remove them and
  *    the claim, report `unchanged`;
@@ -169,10 +169,11 @@ export class S3WriteSession implements WriteSession {
       for (let race = 0; race < MAX_COMMIT_RACES; race++, version++) {
         const prefix = layout.version(source, date, version);
         const body = JSON.stringify({ ...this.init, version, worker: this.deps.worker, claimedAt: this.deps.now().toISOString() });
-        const put = await store.putIfAbsent(layout.claim(prefix), body);
+        // The marker goes up with the claim (one round trip): after a lost race it names a number another writer
+        // holds, which is harmless (sweep looks at that version's own manifest and age) and is never deleted here.
+        const [put] = await Promise.all([store.putIfAbsent(layout.claim(prefix), body), store.put(layout.inFlight(source, date, version), body)]);
         if (put === 'exists') continue;
         this.deps.track(prefix, true);
-        await store.put(layout.inFlight(source, date, version), body);
         return { version, prefix, etag: put.etag };
       }
       throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
@@ -315,15 +316,19 @@ export class S3WriteSession implements WriteSession {
     const { store, layout } = this.deps;
     const { source, date } = this.init;
     const claim = await this.claim();
-    const latest = await this.deps.latest(source, date);
+    // Three reads at once: one round trip of waiting instead of three before the manifest.
+    const [latest, held, abandoned] = await Promise.all([
+      this.deps.latest(source, date),
+      store.head(layout.claim(claim.prefix)),
+      store.head(layout.abandoned(claim.prefix)),
+    ]);
     if (latest && sameContent(latest.files, files)) {
       await this.release();
       const text = await store.getSmall(layout.manifest(layout.version(source, date, latest.version)), MAX_MANIFEST_BYTES);
       const manifestSha256 = createHash('sha256').update(text ?? serializeManifest(latest)).digest('hex');
       return { status: 'unchanged', version: latest.version, manifest: latest, manifestSha256, path: store.url(layout.version(source, date, latest.version)) };
     }
-    const held = await store.head(layout.claim(claim.prefix));
-    if (held === undefined || held.etag !== claim.etag || (await store.head(layout.abandoned(claim.prefix))) !== undefined) {
+    if (held === undefined || held.etag !== claim.etag || abandoned !== undefined) {
       throw new TransientError(`lake: the claim on ${this.label} v${claim.version} was given up by a sweep (older than LAKE_STAGING_MAX_AGE_MS) before the commit`);
     }
     const manifest = this.manifestFor(input, files, claim.version);

@@ -40,6 +40,7 @@ describe.runIf(canMakeVethHosts())('three workers on three network namespaces, o
     t = makeTestEnv('multihost', {
       ...bucket.env('lake'),
       CLICKSTREAM_LANDING_URL: `s3://${bucket.bucket}/landing`,
+      CLICKSTREAM_SETTLE_MS: '0', // the exports were put there just now, completely
       PRODUCTS_API_URL: api.url,
       PRODUCTS_PAGE_SIZE: '100',
       JOB_ATTEMPTS: '5',
@@ -55,7 +56,8 @@ describe.runIf(canMakeVethHosts())('three workers on three network namespaces, o
     expect(big.code, big.stderr).toBe(0);
     const landing = path.join(t.dataDir, 'landing', 'clickstream');
     for (const date of await readdir(landing)) {
-      for (const name of await readdir(path.join(landing, date))) {
+      // The day's marker (`_SUCCESS`) last, as an exporter writes it: after every file of the day.
+      for (const name of (await readdir(path.join(landing, date))).sort((a, b) => Number(a === '_SUCCESS') - Number(b === '_SUCCESS'))) {
         await bucket.store.upload(`landing/clickstream/${date}/${name}`, createReadStream(path.join(landing, date, name))).done;
       }
     }
@@ -120,7 +122,7 @@ describe.runIf(canMakeVethHosts())('three workers on three network namespaces, o
     const partition = `lake/clickstream/${BIG.slice(0, 4)}/${BIG.slice(5, 7)}/${BIG.slice(8, 10)}/`;
     const deadline = Date.now() + 120_000;
     while ((await bucket.store.listPendingUploads(partition)).length === 0) {
-      expect(Date.now(), `no multipart upload of ${partition} appeared`).toBeLessThan(deadline);
+      expect(Date.now(), `no multipart upload of ${partition} appeared; worker ${victimPid}: ${workers.find((w) => w.pid === victimPid)?.output().slice(-1500) ?? ""}`).toBeLessThan(deadline);
       await new Promise((r) => setTimeout(r, 50));
     }
     const victim = workers.find((w) => w.pid === victimPid);

@@ -38,15 +38,22 @@ const DEFAULT_ITEMS_FIELD = 'items';
  */
 export const MAX_PAGE_DEPTH = 64;
 
-/** Whether `value` nests arrays and objects deeper than `max` (walked without recursion). */
+/**
+ * Whether `value` nests arrays and objects deeper than `max`. Recursion is
+ * bounded by `max` itself, so it cannot overflow; no per-node allocation (it
+ * runs on every page, and a page is mostly flat product objects).
+ */
 function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 1 }];
-  while (stack.length > 0) {
-    const { v, depth } = stack.pop() as { v: unknown; depth: number };
-    if (v === null || typeof v !== 'object') continue;
-    if (depth > max) return true;
-    const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
-    for (const child of children) if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1 });
+  if (value === null || typeof value !== 'object') return false;
+  if (max <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const child of value as unknown[]) if (child !== null && typeof child === 'object' && nestsDeeperThan(child, max - 1)) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const child = record[key];
+    if (child !== null && typeof child === 'object' && nestsDeeperThan(child, max - 1)) return true;
   }
   return false;
 }

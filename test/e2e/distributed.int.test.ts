@@ -3,9 +3,9 @@ import { Redis } from 'ioredis';
 import { QueueEvents } from 'bullmq';
 import { addDays, queueName, type SourceName } from '@recomart/jobs';
 import { openLake } from '@recomart/lake';
-import { auditStreamKey, AUDIT_STREAM_FIELD, createIngestQueues, type IngestQueue } from '@recomart/queue';
+import { auditStreamKey, createIngestQueues, type IngestQueue } from '@recomart/queue';
+import { startedWorkerPid } from '../helpers/audit-tail.js';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
-import type { AuditEvent } from '@recomart/logging';
 import { runRecomart } from '../helpers/run-cli.js';
 import { dropPrefix, makeTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { spawnWorker, stopWorkers, type WorkerProcess } from '../helpers/worker-processes.js';
@@ -80,18 +80,7 @@ describe('three worker processes, a 60-day backfill of both sources', () => {
       expect(enq.code, enq.stderr).toBe(0);
 
       // Wait for the 'started' event of the job, then kill that worker process.
-      let cursor = lastId;
-      let victimPid: number | undefined;
-      while (victimPid === undefined) {
-        const res = (await reader.xread('BLOCK', 10_000, 'STREAMS', stream, cursor)) as Array<[string, Array<[string, string[]]>]> | null;
-        for (const [, entries] of res ?? []) {
-          for (const [id, fields] of entries) {
-            cursor = id;
-            const e = JSON.parse(fields[fields.indexOf(AUDIT_STREAM_FIELD) + 1] as string) as AuditEvent;
-            if (e.jobId === jobId && e.type === 'started') victimPid = Number(String(e.worker).split(':').pop());
-          }
-        }
-      }
+      const victimPid = await startedWorkerPid(reader, stream, lastId, jobId);
       const victim = workers.find((w) => w.pid === victimPid);
       expect(victim).toBeDefined();
       victim?.child.kill('SIGKILL');

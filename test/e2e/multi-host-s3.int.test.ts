@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { addDays } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
-import { auditStreamKey, AUDIT_STREAM_FIELD } from '@recomart/queue';
+import { auditStreamKey } from '@recomart/queue';
+import { startedWorkerPid } from '../helpers/audit-tail.js';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
-import type { AuditEvent } from '@recomart/logging';
 import { runRecomart } from '../helpers/run-cli.js';
 import { dropPrefix, makeTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { createTestBucket, type TestBucket } from '../helpers/test-s3.js';
@@ -105,17 +105,7 @@ describe.runIf(canMakeVethHosts())('three workers on three network namespaces, o
     const reader = new Redis(t.config.redisUrl);
     let victimPid: number | undefined;
     try {
-      let cursor = lastId;
-      while (victimPid === undefined) {
-        const res = (await reader.xread('BLOCK', 10_000, 'STREAMS', stream, cursor)) as Array<[string, Array<[string, string[]]>]> | null;
-        for (const [, entries] of res ?? []) {
-          for (const [id, fields] of entries) {
-            cursor = id;
-            const e = JSON.parse(fields[fields.indexOf(AUDIT_STREAM_FIELD) + 1] as string) as AuditEvent;
-            if (e.jobId === `clickstream__${BIG}` && e.type === 'started') victimPid = Number(String(e.worker).split(':').pop());
-          }
-        }
-      }
+      victimPid = await startedWorkerPid(reader, stream, lastId, `clickstream__${BIG}`);
     } finally {
       reader.disconnect();
     }

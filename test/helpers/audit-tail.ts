@@ -13,6 +13,23 @@ export function auditEventOf(fields: readonly string[]): AuditEvent {
 }
 
 /**
+ * Reads the audit stream `stream` after `cursor` (XREAD BLOCK on `reader`) until
+ * `jobId` reports `started`, and returns the pid of the worker process running it.
+ */
+export async function startedWorkerPid(reader: Redis, stream: string, cursor: string, jobId: string): Promise<number> {
+  for (;;) {
+    const res = (await reader.xread('BLOCK', 10_000, 'STREAMS', stream, cursor)) as Array<[string, Array<[string, string[]]>]> | null;
+    for (const [, entries] of res ?? []) {
+      for (const [id, fields] of entries) {
+        cursor = id;
+        const e = auditEventOf(fields);
+        if (e.jobId === jobId && e.type === 'started') return pidOf(e.worker);
+      }
+    }
+  }
+}
+
+/**
  * Follows the workers' audit stream (`<prefix>:audit:events`) with XREAD BLOCK
  * on a connection of its own, so tests wait on what the workers report instead
  * of sleeping. Every event read is kept in `seen`. The connection retries

@@ -6,7 +6,7 @@ import { lstat, open, realpath } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InvalidInputError } from '@recomart/jobs';
 import { defaultCodeVersion } from './code-version.js';
-import { checkSessionInit } from './session-rules.js';
+import { checkListedFile, checkSessionInit } from './session-rules.js';
 import { withFileSystem, type LakeFileSystem } from './file-system.js';
 import { CorruptVersionError, errorCode } from './lake-errors.js';
 import { MANIFEST_FILE, partitionPath, rawRoot, sourcePath, stagingRoot, versionFilePath, versionPath } from './layout.js';
@@ -141,11 +141,7 @@ export class FsLake implements Lake {
 
   async openFile(source: string, date: string, version: number, file: string): Promise<Readable> {
     checkFileName(file);
-    const manifest = await this.readManifest(source, date, version);
-    if (!manifest) throw new InvalidInputError(`${source} ${date} has no committed version ${version}`);
-    if (!manifest.files.some((f) => f.path === file)) {
-      throw new InvalidInputError(`file ${JSON.stringify(file)} is not in ${source} ${date} v${version}`);
-    }
+    checkListedFile(await this.readManifest(source, date, version), source, date, version, file);
     const dir = versionPath(this.dataDir, source, date, version);
     const full = versionFilePath(dir, file);
     let kind: string;

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
-import { InvalidInputError, isLogicalDate } from '@recomart/jobs';
+import { isLogicalDate } from '@recomart/jobs';
 import { defaultCodeVersion } from './code-version.js';
-import { checkSessionInit } from './session-rules.js';
+import { checkListedFile, checkSessionInit } from './session-rules.js';
 import { CorruptVersionError } from './lake-errors.js';
 import { MANIFEST_FILE, parseVersionDir } from './layout.js';
 import { parseVersionManifest } from './manifest.js';
@@ -156,11 +156,7 @@ export class S3Lake implements Lake {
 
   async openFile(source: string, date: string, version: number, file: string): Promise<Readable> {
     checkFileName(file);
-    const manifest = await this.readManifest(source, date, version);
-    if (!manifest) throw new InvalidInputError(`${source} ${date} has no committed version ${version}`);
-    if (!manifest.files.some((f) => f.path === file)) {
-      throw new InvalidInputError(`file ${JSON.stringify(file)} is not in ${source} ${date} v${version}`);
-    }
+    checkListedFile(await this.readManifest(source, date, version), source, date, version, file);
     const key = this.layout.file(this.layout.version(source, date, version), file);
     const body = await this.store.getStream(key);
     if (body === undefined) {

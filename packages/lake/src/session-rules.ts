@@ -10,6 +10,16 @@ import type { CommitInput, Manifest, ManifestFile, WriteSessionInit } from './ty
  * must look like, and which file names may live together in one version.
  */
 
+/** `file` as a name a reader may open in a committed version: the version exists and its manifest lists it. */
+export function checkListedFile(manifest: Manifest | undefined, source: string, date: string, version: number, file: string): string {
+  checkFileName(file);
+  if (!manifest) throw new InvalidInputError(`${source} ${date} has no committed version ${version}`);
+  if (!manifest.files.some((f) => f.path === file)) {
+    throw new InvalidInputError(`file ${JSON.stringify(file)} is not in ${source} ${date} v${version}`);
+  }
+  return file;
+}
+
 /** Who is writing, checked (every part ends up in a path, a key or the manifest). */
 export function checkSessionInit(init: WriteSessionInit): WriteSessionInit {
   return {

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { canUnshareNet, IN_EMPTY_NETNS } from '../../../test/helpers/netns.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Redis } from 'ioredis';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { BIN, ROOT } from '../../../test/helpers/run-cli.js';
@@ -114,13 +114,19 @@ describe('recomart start', () => {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Also after a timeout: killing `script` closes the terminal, the stack gets SIGHUP and its parts follow it.
+    onTestFinished(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await dropPrefix(redis, own.prefix);
+      own.cleanup();
+    });
     const waitFor = (pattern: RegExp) =>
       lines.find((l) => pattern.test(l)) ??
       new Promise<string>((resolve, reject) => {
         waiters.push({ pattern, resolve });
         void exited.then(() => reject(new Error(`stack exited before ${pattern}:\n${lines.slice(-30).join('\n')}`)));
       });
-    try {
+    {
       await waitFor(/^\[start\] board: http:\/\/127\.0\.0\.1:\d+\/ \(user and password from BOARD_USER and BOARD_PASSWORD\)$/);
       await waitFor(/^\[start\] lake: .*\/raw {3}landing zone: /);
       await waitFor(/^\[start\] running .*; Ctrl-C stops everything$/);
@@ -138,10 +144,6 @@ describe('recomart start', () => {
       expect(json, `JSON lines on a terminal:\n${json.slice(0, 5).join('\n')}`).toEqual([]);
       expect(parts.length).toBeGreaterThan(5);
       expect(lines.join('\n')).not.toContain('start-test-pw');
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await dropPrefix(redis, own.prefix);
-      own.cleanup();
     }
   });
 

@@ -8,6 +8,7 @@ import { addDays } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
 import { auditStreamKey } from '@recomart/queue';
 import { startedWorkerPid } from '../helpers/audit-tail.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { runRecomart } from '../helpers/run-cli.js';
 import { dropPrefix, makeTestEnv, type TestEnv } from '../helpers/test-env.js';
@@ -110,11 +111,10 @@ describe.runIf(canMakeVethHosts())('three workers on three network namespaces, o
       reader.disconnect();
     }
     const partition = `lake/clickstream/${BIG.slice(0, 4)}/${BIG.slice(5, 7)}/${BIG.slice(8, 10)}/`;
-    const deadline = Date.now() + 120_000;
-    while ((await bucket.store.listPendingUploads(partition)).length === 0) {
-      expect(Date.now(), `no multipart upload of ${partition} appeared; worker ${victimPid}: ${workers.find((w) => w.pid === victimPid)?.output().slice(-1500) ?? ""}`).toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(`a multipart upload of ${partition}`, async () => (await bucket.store.listPendingUploads(partition)).length > 0, {
+      timeoutMs: 120_000,
+      state: () => `worker ${victimPid}: ${workers.find((w) => w.pid === victimPid)?.output().slice(-1500) ?? ''}`,
+    });
     const victim = workers.find((w) => w.pid === victimPid);
     expect(victim, `worker ${victimPid} of ${workers.map((w) => w.pid).join(',')}`).toBeDefined();
     victim?.child.kill('SIGKILL');

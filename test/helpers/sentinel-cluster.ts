@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { spawnRedisServer } from '@recomart/cli';
+import { waitUntil } from './wait-until.js';
 import { reservePort, type ReservedPort } from './reserved-port.js';
 
 /** Passwords of the cluster: the data servers' `requirepass` and the sentinels' own. */
@@ -31,21 +32,6 @@ function exitOf(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
-}
-
-/** Polls `probe` (a state of the servers, not time) every 100 ms until it answers true. */
-async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      if (await probe()) return;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -86,7 +72,7 @@ export async function startSentinelCluster(): Promise<SentinelCluster> {
     children.push(await spawnRedisServer('redis-server', server(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)])));
     const replicaClient = new Redis({ port: replicaPort, host: '127.0.0.1', password: PRIMARY_PASSWORD, lazyConnect: true });
     clients.push(replicaClient);
-    await until('the replica to sync', 30_000, async () => /master_link_status:up/.test(await replicaClient.info('replication')));
+    await waitUntil('the replica to sync', async () => /master_link_status:up/.test(await replicaClient.info('replication')), { timeoutMs: 30_000, everyMs: 100 });
 
     const sentinelPorts = [await reserve(), await reserve(), await reserve()];
     for (const port of sentinelPorts) {
@@ -111,11 +97,11 @@ export async function startSentinelCluster(): Promise<SentinelCluster> {
     const sentinelClients = sentinelPorts.map((port) => new Redis({ port, host: '127.0.0.1', password: SENTINEL_PASSWORD, lazyConnect: true }));
     clients.push(...sentinelClients);
     for (const s of sentinelClients) {
-      await until('every sentinel to know the replica and the two other sentinels', 60_000, async () => {
+      await waitUntil('every sentinel to know the replica and the two other sentinels', async () => {
         const replicas = (await s.call('SENTINEL', 'REPLICAS', PRIMARY_NAME)) as unknown[];
         const others = (await s.call('SENTINEL', 'SENTINELS', PRIMARY_NAME)) as unknown[];
         return replicas.length === 1 && others.length === 2;
-      });
+      }, { timeoutMs: 60_000, everyMs: 100 });
     }
     const sentinels = sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',');
     return {
@@ -135,13 +121,13 @@ export async function startSentinelCluster(): Promise<SentinelCluster> {
       },
       async waitForNewPrimary(oldPort, timeoutMs = 60_000) {
         let port = oldPort;
-        await until(`the sentinels to promote a new primary (was ${oldPort})`, timeoutMs, async () => {
+        await waitUntil(`the sentinels to promote a new primary (was ${oldPort})`, async () => {
           const answers = await Promise.all(
             sentinelClients.map(async (s) => Number(((await s.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', PRIMARY_NAME)) as string[])[1])),
           );
           port = answers[0] as number;
           return answers.every((p) => p === port && p !== oldPort);
-        });
+        }, { timeoutMs, everyMs: 100 });
         return port;
       },
       dispose,

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { CommitFeed, type CommitFeedEntry } from '@recomart/queue';
 import { captureIo } from '../../../test/helpers/capture-io.js';
 import { dropPrefix, makeTestEnv } from '../../../test/helpers/test-env.js';
+import { waitUntil } from '../../../test/helpers/wait-until.js';
 import { lakeCommand } from '../src/commands/lake.js';
 
 function entry(source: string, date: string): Omit<CommitFeedEntry, 'at'> {
@@ -22,14 +23,9 @@ function entry(source: string, date: string): Omit<CommitFeedEntry, 'at'> {
   };
 }
 
-/** Resolves once `check` holds, polling the captured output (never a fixed sleep); fails with what was seen. */
-async function until(check: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out; output so far:\n${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Resolves once `check` holds, polling the captured output; fails with what was seen. */
+const until = (check: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> =>
+  waitUntil('the watched output', check, { timeoutMs, everyMs: 20, state: () => `output so far:\n${what()}` });
 
 describe('recomart lake watch', () => {
   it('prints what the feed holds (--from-start) and then each new entry, of one source, until Ctrl-C', async () => {

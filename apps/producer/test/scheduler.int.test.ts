@@ -22,6 +22,7 @@ import {
 import { captureIo } from '../../../test/helpers/capture-io.js';
 import { restoreClock, shiftClock } from '../../../test/helpers/shifted-clock.js';
 import { dropPrefix, makeTestEnv, type TestEnv } from '../../../test/helpers/test-env.js';
+import { waitUntil } from '../../../test/helpers/wait-until.js';
 import { AuditTail } from '../../../test/helpers/audit-tail.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -168,14 +169,16 @@ describe('schedulers', () => {
     const tickId = `repeat:daily-clickstream:${overdueAt}`;
     try {
       // Wait (bounded) until the scheduler process has taken the overdue tick and caught up.
-      const deadline = Date.now() + 30_000;
       let ids: string[] = [];
       let tickState = '';
-      while (Date.now() < deadline) {
-        [ids, tickState] = [await jobIds(clickstream), await r.tickQueue.getJobState(tickId)];
-        if (tickState === 'completed' && expected.every((id) => ids.includes(id))) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitUntil(
+        'the overdue tick to complete and catch up',
+        async () => {
+          [ids, tickState] = [await jobIds(clickstream), await r.tickQueue.getJobState(tickId)];
+          return tickState === 'completed' && expected.every((id) => ids.includes(id));
+        },
+        { everyMs: 100, state: () => `tick ${tickState}; jobs: ${ids.join(', ')}; stdout: ${io.out()}` },
+      ).catch(() => undefined); // the assertion below says what is missing
       expect({ tickState, missing: expected.filter((id) => !ids.includes(id)) }, `jobs: ${ids.join(', ')}; stdout: ${io.out()}`).toEqual({ tickState: 'completed', missing: [] });
       expect((await r.queues.get('products')?.getJob(`products__${partitionDateOf(Date.now(), 'UTC')}`))?.data.trigger).toMatch(/^(catch-up|schedule)$/);
       expect((await readSchedulerHealth(r.tickQueue, Date.now())).every((h) => !h.overdue)).toBe(true);
@@ -191,9 +194,11 @@ describe('schedulers', () => {
       await r.redis.zadd(`${r.t.prefix}:${SCHEDULE_QUEUE}:repeat`, Date.now() - 3_600_000, 'daily-products');
       expect((await readSchedulerHealth(r.tickQueue, Date.now())).find((h) => h.id === 'daily-products')?.stuck).toBe(true);
       let health = await readSchedulerHealth(r.tickQueue, Date.now());
-      for (const until = Date.now() + 30_000; Date.now() < until && health.some((h) => h.overdue); health = await readSchedulerHealth(r.tickQueue, Date.now())) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitUntil(
+        'the watch to repair the stuck scheduler',
+        async () => !(health = await readSchedulerHealth(r.tickQueue, Date.now())).some((h) => h.overdue),
+        { everyMs: 100 },
+      ).catch(() => undefined); // the assertion below shows which is still overdue
       expect(health.map((h) => [h.id, h.overdue]).sort()).toEqual([['daily-clickstream', false], ['daily-products', false]]);
     } finally {
       io.abort();

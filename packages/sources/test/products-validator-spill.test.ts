@@ -250,7 +250,7 @@ describe('ProductValidator spilling ids to disk', () => {
     const v = new ProductValidator({}, { dataDir: dir, batchSize: 2 });
     let thrown: unknown;
     try {
-      v.check([{ product_id: 'A' }, { product_id: 'B' }]);
+      v.check([{ product_id: 'A' }, { product_id: 'B' }, { product_id: 'C' }]); // C does not fit: the batch spills
     } catch (err) {
       thrown = err;
     }
@@ -267,10 +267,10 @@ describe('ProductValidator spilling ids to disk', () => {
     const other = `some-other-host-1-0badf00d`;
     for (const name of [dead, other]) mkdirSync(path.join(root, name, 'x'), { recursive: true });
     const live = new ProductValidator({}, { dataDir: dir, batchSize: 2 });
-    live.check([{ product_id: 'A' }, { product_id: 'B' }]);
+    live.check([{ product_id: 'A' }, { product_id: 'B' }, { product_id: 'C' }]);
     const [liveFolder] = spillFolders(dir).filter((n) => n !== other);
     const v = new ProductValidator({}, { dataDir: dir, batchSize: 2 });
-    v.check([{ product_id: 'A' }, { product_id: 'B' }]);
+    v.check([{ product_id: 'A' }, { product_id: 'B' }, { product_id: 'C' }]);
     const now = spillFolders(dir);
     expect(now, JSON.stringify(now)).not.toContain(dead);
     expect(now).toContain(other);

@@ -8,8 +8,8 @@ import { TransientError } from '@recomart/jobs';
 /**
  * Exact "seen before?" over every product id of a snapshot in bounded memory.
  *
- * Ids go into an in-memory batch (a Map, so a repeat inside the batch is known
- * at once). A full batch is sorted and spilled as a run file to a private
+ * Ids go into an in-memory batch (a hash set off the JS heap, so a repeat
+ * inside the batch is known at once). A full batch is sorted and spilled as a run file to a private
  * folder; `finish` k-way merges the runs (streaming, MERGE_FAN_IN runs at a
  * time, more passes when there are more) and reports every occurrence of an id
  * after its first as a duplicate. Each record carries the product's sequence
@@ -30,7 +30,7 @@ export interface IdSpillOptions {
   root?: string;
   /** Distinct ids per batch before it is spilled. @defaultValue 100_000 */
   batchSize?: number;
-  /** UTF-16 code units of id per batch before it is spilled (bounds memory for long ids). @defaultValue 4_000_000 */
+  /** UTF-16 code units of id per batch before it is spilled (its arena is twice this in bytes). @defaultValue 2_500_000 */
   batchChars?: number;
   /** Runs merged at once (open files per merge pass). @defaultValue 64 */
   mergeFanIn?: number;
@@ -111,16 +111,17 @@ class MemoryRun implements Run {
   key = 0;
   private i = 0;
   constructor(
-    private readonly ids: readonly string[],
-    private readonly keys: ReadonlyMap<string, number>,
+    private readonly batch: IdBatch,
+    private readonly order: Uint32Array,
   ) {
     this.load();
   }
   private load(): void {
-    this.has = this.i < this.ids.length;
+    this.has = this.i < this.order.length;
     if (this.has) {
-      this.id = this.ids[this.i] as string;
-      this.key = this.keys.get(this.id) as number;
+      const entry = this.order[this.i] as number;
+      this.id = this.batch.id(entry);
+      this.key = this.batch.keys[entry] as number;
     }
   }
   advance(): undefined {
@@ -275,9 +276,145 @@ class RunHeap {
   }
 }
 
+/** FNV-1a over a string's UTF-16 code units. */
+function hashOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The current batch: an open-addressing hash set of ids with their keys,
+ * allocated once and reused, the ids' UTF-16 LE bytes in one arena. Nothing
+ * of it lives on the JS heap as objects, so holding a batch neither promotes
+ * the pages' id strings to the old generation nor leaves them there as garbage
+ * (which made the heap, and the RSS, grow with the catalogue).
+ */
+class IdBatch {
+  size = 0;
+  private arena: Buffer;
+  private used = 0;
+  private readonly offsets: Uint32Array;
+  private readonly lengths: Uint32Array;
+  private readonly hashes: Uint32Array;
+  readonly keys: Float64Array;
+  /** Entry index + 1 per slot, 0 when empty; at least twice the capacity. */
+  private readonly table: Int32Array;
+  private readonly mask: number;
+
+  constructor(
+    readonly capacity: number,
+    arenaBytes: number,
+  ) {
+    this.arena = Buffer.allocUnsafe(arenaBytes);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.hashes = new Uint32Array(capacity);
+    this.keys = new Float64Array(capacity);
+    let slots = 2;
+    while (slots < capacity * 2) slots *= 2;
+    this.table = new Int32Array(slots);
+    this.mask = slots - 1;
+  }
+
+  /** The slot holding `id` as `~slot` (negative), or the empty slot where it goes. */
+  private probe(id: string, hash: number): number {
+    const { table, mask } = this;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const e = table[slot] as number;
+      if (e === 0) return slot;
+      if (this.hashes[e - 1] === hash && this.equals(e - 1, id)) return ~slot;
+    }
+  }
+
+  private equals(entry: number, id: string): boolean {
+    if (this.lengths[entry] !== id.length * 2) return false;
+    const a = this.arena;
+    const off = this.offsets[entry] as number;
+    for (let i = 0; i < id.length; i++) {
+      if (((a[off + 2 * i] as number) | ((a[off + 2 * i + 1] as number) << 8)) !== id.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
+  has(id: string): boolean {
+    return this.probe(id, hashOf(id)) < 0;
+  }
+
+  /** Whether one more id of `bytes` fits (entries and arena). */
+  fits(bytes: number): boolean {
+    return this.size < this.capacity && this.used + bytes <= this.arena.byteLength;
+  }
+
+  /** Adds an id known to be absent; the caller checked `fits` (an empty batch takes any id). */
+  insert(id: string, key: number): void {
+    const bytes = id.length * 2;
+    if (this.used + bytes > this.arena.byteLength) this.arena = Buffer.allocUnsafe(bytes); // one id longer than the arena, in an empty batch
+    const hash = hashOf(id);
+    const slot = this.probe(id, hash);
+    const e = this.size;
+    this.arena.write(id, this.used, 'utf16le');
+    this.offsets[e] = this.used;
+    this.lengths[e] = bytes;
+    this.hashes[e] = hash;
+    this.keys[e] = key;
+    this.used += bytes;
+    this.table[slot] = e + 1;
+    this.size += 1;
+  }
+
+  /** Entry indices in id order (UTF-16 code units, as `<` on strings). */
+  sorted(): Uint32Array {
+    const order = new Uint32Array(this.size);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    const { arena, offsets, lengths } = this;
+    return order.sort((x, y) => {
+      const ox = offsets[x] as number;
+      const oy = offsets[y] as number;
+      const lx = lengths[x] as number;
+      const ly = lengths[y] as number;
+      const n = Math.min(lx, ly);
+      for (let i = 0; i < n; i += 2) {
+        const cx = (arena[ox + i] as number) | ((arena[ox + i + 1] as number) << 8);
+        const cy = (arena[oy + i] as number) | ((arena[oy + i + 1] as number) << 8);
+        if (cx !== cy) return cx - cy;
+      }
+      return lx - ly;
+    });
+  }
+
+  id(entry: number): string {
+    const off = this.offsets[entry] as number;
+    return this.arena.toString('utf16le', off, off + (this.lengths[entry] as number));
+  }
+
+  /** Copies entry's record (header and id bytes) into `buf` at `at`; answers its size. */
+  encode(entry: number, buf: Buffer, at: number): number {
+    const len = this.lengths[entry] as number;
+    const off = this.offsets[entry] as number;
+    buf.writeUInt32LE(len, at);
+    buf.writeDoubleLE(this.keys[entry] as number, at + 4);
+    this.arena.copy(buf, at + HEADER, off, off + len);
+    return HEADER + len;
+  }
+
+  recordBytes(entry: number): number {
+    return HEADER + (this.lengths[entry] as number);
+  }
+
+  clear(): void {
+    this.table.fill(0);
+    this.size = 0;
+    this.used = 0;
+  }
+}
+
 export class IdSpill {
-  private batch = new Map<string, number>();
-  private batchChars = 0;
+  /** Allocated at the first id (an empty snapshot allocates nothing). */
+  private batch: IdBatch | undefined;
   private readonly runs: string[] = [];
   private dir: string | undefined;
   private runCounter = 0;
@@ -285,13 +422,13 @@ export class IdSpill {
   private done = false;
   private readonly root: string;
   private readonly batchSize: number;
-  private readonly maxBatchChars: number;
+  private readonly arenaBytes: number;
   private readonly fanIn: number;
 
   constructor(options: IdSpillOptions = {}) {
     this.root = options.root ?? tmpdir();
     this.batchSize = Math.max(1, options.batchSize ?? 100_000);
-    this.maxBatchChars = Math.max(1, options.batchChars ?? 4_000_000);
+    this.arenaBytes = 2 * Math.max(1, options.batchChars ?? 2_500_000);
     this.fanIn = Math.max(2, options.mergeFanIn ?? 64);
   }
 
@@ -313,11 +450,10 @@ export class IdSpill {
   add(id: string, seq: number, alreadyRejected: boolean): boolean {
     if (this.failure) throw this.failure.error;
     if (this.done) throw new Error('IdSpill.add after finish');
-    const batch = this.batch;
+    const batch = (this.batch ??= new IdBatch(this.batchSize, this.arenaBytes));
     if (batch.has(id)) return true;
-    batch.set(id, seq * 2 + (alreadyRejected ? 1 : 0));
-    this.batchChars += id.length;
-    if (batch.size >= this.batchSize || this.batchChars >= this.maxBatchChars) this.spill();
+    if (!batch.fits(id.length * 2) && batch.size > 0) this.spill(batch);
+    batch.insert(id, seq * 2 + (alreadyRejected ? 1 : 0));
     return false;
   }
 
@@ -339,8 +475,8 @@ export class IdSpill {
   }
 
   /** Sorts the batch and writes it as a run file (synchronously: bounded by the batch, page-cache speed). */
-  private spill(): void {
-    const ids = [...this.batch.keys()].sort();
+  private spill(batch: IdBatch): void {
+    const order = batch.sorted();
     let fd: number | undefined;
     try {
       const file = this.nextRunFile();
@@ -352,11 +488,11 @@ export class IdSpill {
         while (off < at) off += writeSync(fd as number, buf, off, at - off);
         at = 0;
       };
-      for (const id of ids) {
-        const size = HEADER + id.length * 2;
+      for (const entry of order) {
+        const size = batch.recordBytes(entry);
         if (at + size > buf.byteLength) drain();
         if (size > buf.byteLength) buf = Buffer.allocUnsafe(size);
-        at += encode(buf, at, id, this.batch.get(id) as number);
+        at += batch.encode(entry, buf, at);
       }
       drain();
       this.runs.push(file);
@@ -366,8 +502,7 @@ export class IdSpill {
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
-    this.batch = new Map();
-    this.batchChars = 0;
+    batch.clear();
   }
 
   /**
@@ -406,13 +541,12 @@ export class IdSpill {
         }
         files = merged;
       }
-      const ids = [...this.batch.keys()].sort();
-      await this.mergeFiles(files, report, undefined, new MemoryRun(ids, this.batch));
+      const last = this.batch;
+      await this.mergeFiles(files, report, undefined, last && last.size > 0 ? new MemoryRun(last, last.sorted()) : undefined);
     } catch (err) {
       if (err instanceof TransientError || !isIoError(err)) throw err;
       throw transient('merging the spilled product ids', err);
     } finally {
-      this.batch = new Map();
       await this.dispose();
     }
   }
@@ -443,8 +577,7 @@ export class IdSpill {
 
   /** Removes the spill folder (idempotent, never throws). */
   async dispose(): Promise<void> {
-    this.batch = new Map();
-    this.batchChars = 0;
+    this.batch = undefined;
     const dir = this.dir;
     if (dir === undefined) return;
     this.dir = undefined;

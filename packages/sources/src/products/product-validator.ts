@@ -85,7 +85,7 @@ export interface ProductValidatorOptions {
   dataDir?: string;
   /** Distinct ids held in memory before a batch is spilled. @defaultValue 100_000 */
   batchSize?: number;
-  /** Id characters held in memory before a batch is spilled. @defaultValue 4_000_000 */
+  /** Id characters (UTF-16 code units) held in memory before a batch is spilled. @defaultValue 2_500_000 */
   batchChars?: number;
   /** Run files merged at once at `finish`. @defaultValue 64 */
   mergeFanIn?: number;

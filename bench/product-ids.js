@@ -6,6 +6,7 @@
 // <dist/index.js of another checkout>, `before` (that checkout's validator).
 // Reports peak RSS, peak heap used (sampled every 100 pages) and seconds per
 // million products.
+// BATCH=<n> sets the validator's batchSize (ids in memory before a spill).
 // Uses the BUILT packages.
 //   node bench/product-ids.js [--sizes 100000,1000000,3000000] [--before /work/main/packages/sources/dist/index.js]
 import { spawnSync } from 'node:child_process';

@@ -145,7 +145,12 @@ class FileRun implements Run {
 
   static async open(file: string): Promise<FileRun> {
     const run = new FileRun(file, await open(file, 'r'));
-    await run.advance();
+    try {
+      await run.advance();
+    } catch (err) {
+      await run.close().catch(() => undefined);
+      throw err;
+    }
     return run;
   }
 

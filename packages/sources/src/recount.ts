@@ -2,6 +2,7 @@ import { createGunzip } from 'node:zlib';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '@recomart/config';
+import { TransientError } from '@recomart/jobs';
 import type { Lake, Manifest } from '@recomart/lake';
 import { createRecordParser } from './clickstream/record-parser.js';
 import { RejectedRows } from './clickstream/rejected-rows.js';
@@ -69,15 +70,21 @@ async function recountClickstream(lake: Lake, m: Manifest, config: Config): Prom
 
 async function recountProducts(lake: Lake, m: Manifest, config: Config): Promise<RecountMismatch[]> {
   const s = config.products;
-  const validator = new ProductValidator(s.fieldMap);
-  for (const f of m.files) {
-    if (!/\.json$/i.test(f.path)) continue;
-    const body = await readAll(await lake.openFile(m.source, m.date, m.version, f.path));
-    try {
-      validator.check(parsePage(body, null, { itemsField: s.itemsField, totalField: s.totalField, cursorField: s.cursorField }).items);
-    } catch (err) {
-      return [{ path: f.path, detail: `cannot be read as a page: ${err instanceof Error ? err.message : String(err)}` }];
+  const validator = new ProductValidator(s.fieldMap, { dataDir: config.dataDir });
+  try {
+    for (const f of m.files) {
+      if (!/\.json$/i.test(f.path)) continue;
+      const body = await readAll(await lake.openFile(m.source, m.date, m.version, f.path));
+      try {
+        validator.check(parsePage(body, null, { itemsField: s.itemsField, totalField: s.totalField, cursorField: s.cursorField }).items);
+      } catch (err) {
+        if (err instanceof TransientError) throw err;
+        return [{ path: f.path, detail: `cannot be read as a page: ${err instanceof Error ? err.message : String(err)}` }];
+      }
     }
+    await validator.finish();
+  } finally {
+    await validator.dispose();
   }
   const out: RecountMismatch[] = [];
   if (validator.products !== m.records) out.push({ path: '_manifest.json', detail: `the pages hold ${validator.products} products, the manifest says ${m.records}` });

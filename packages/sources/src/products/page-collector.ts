@@ -101,7 +101,7 @@ export class PageCollector {
         this.pages += 1;
         this.rows += rows;
         this.bytes += page.body.byteLength;
-        this.progress({ pages: this.pages, rows: this.rows, bytes: this.bytes, rejected: this.validator.rejected });
+        this.progress({ pages: this.pages, rows: this.rows, bytes: this.bytes, rejected: this.validator.rejectedSoFar });
       },
       (error: unknown) => {
         this.writeFailure ??= { error };

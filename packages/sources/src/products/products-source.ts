@@ -102,7 +102,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
     }
     const transport = new HttpTransport({ timeoutMs: s.timeoutMs, maxSockets: s.concurrency, token: s.apiToken, allowedRedirectOrigins: s.allowRedirects });
     const requests: RequestLogEntry[] = kept ? [...kept.requests] : [];
-    const validator = new ProductValidator(s.fieldMap);
+    const validator = new ProductValidator(s.fieldMap, { dataDir: ctx.config.dataDir });
     const collector = new PageCollector(session, validator, (p) => ctx.progress(p));
     const fetcher = new PageFetcher(
       transport,
@@ -151,6 +151,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       await collector.flush();
       if (ctx.signal.aborted) throw new TransientError('products snapshot interrupted before commit');
       collector.checkTotal();
+      await validator.finish();
       const firstRequestAt = kept?.firstRequestAt ?? fetcher.firstSentAt ?? started;
       const lastRequestAt = fetcher.lastAnsweredAt ?? kept?.lastRequestAt ?? Date.now();
       const attempts = [...(kept?.attempts ?? []), attemptRecord('committed')];
@@ -222,6 +223,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       throw err;
     } finally {
       transport.close();
+      await validator.dispose();
     }
   };
 }

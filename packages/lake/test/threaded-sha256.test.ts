@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { stopSha256Thread, ThreadedSha256, THREADED_SHA256_MIN_BYTES, THREADED_SHA256_RING_BYTES } from '@recomart/lake';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -136,9 +136,10 @@ describe('ThreadedSha256', () => {
     expect(next.threaded).toBe(true);
   });
 
-  it('does not keep a process alive: one that hashed on the thread and never stopped it exits by itself', async () => {
-    // The built package, as a worker process runs it (npm test builds first).
-    const script = `
+  it('does not keep a process alive: one that handed streams to the thread exits by itself, a dropped one too', async () => {
+    // The built package, as a worker process runs it (npm test builds first). Two children: one ends its stream
+    // (it waited on the thread), one drops a stream on the thread without ever waiting on it (a writer that gave up).
+    const ended = `
       import { createHash } from 'node:crypto';
       import { ThreadedSha256 } from '@recomart/lake';
       const data = Buffer.alloc(3 * 1024 * 1024, 7);
@@ -147,13 +148,28 @@ describe('ThreadedSha256', () => {
       const got = await h.digest();
       process.stdout.write(JSON.stringify({ threaded: h.threaded, ok: got === createHash('sha256').update(data).digest('hex') }));
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    // The test's timeout bounds the wait: a process held open by the thread never exits.
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect({ code, out, err }).toEqual({ code: 0, out: JSON.stringify({ threaded: true, ok: true }), err: '' });
+    const dropped = `
+      import { ThreadedSha256 } from '@recomart/lake';
+      const h = new ThreadedSha256();
+      const wait = h.update(Buffer.alloc(600 * 1024, 1));
+      process.stdout.write(JSON.stringify({ threaded: h.threaded, ok: wait === undefined }));
+    `;
+    const run = async (script: string) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A child the thread held open would outlive a timed-out test.
+      onTestFinished(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      // The test's timeout bounds the wait: a process held open by the thread never exits.
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      return { code, out, err };
+    };
+    const expected = { code: 0, out: JSON.stringify({ threaded: true, ok: true }), err: '' };
+    expect(await run(ended)).toEqual(expected);
+    expect(await run(dropped)).toEqual(expected);
   });
 });

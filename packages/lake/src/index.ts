@@ -35,3 +35,4 @@ export { hashFile } from './verify.js';
 export { defaultCodeVersion } from './code-version.js';
 export { currentVersions, type CurrentFile, type CurrentPartition } from './current-versions.js';
 export { lakeFreshness, sourceFreshness, type SourceFreshness } from './freshness.js';
+export { ThreadedSha256, stopSha256Thread, THREADED_SHA256_MIN_BYTES, THREADED_SHA256_RING_BYTES } from './threaded-sha256.js';

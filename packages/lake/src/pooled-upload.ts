@@ -9,6 +9,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 
+/** Size the first buffer starts at (it doubles up to `partBytes` as the file fills it). */
+const FIRST_BUFFER_BYTES = 64 * 1024;
+
 /** Where and how to upload. */
 export interface PooledUploadOptions {
   client: S3Client;
@@ -24,8 +27,9 @@ export interface PooledUploadOptions {
 
 /**
  * Streams `body` to one object: a single PutObject when it fits in one part,
- * else a multipart upload. Parts are filled, one copy per byte, into
- * `partsInFlight + 1` buffers allocated once and reused, so a file of any
+ * else a multipart upload. Parts are filled, one copy per byte (the first
+ * buffer grows by doubling, so a small file allocates about its own size),
+ * into `partsInFlight + 1` buffers allocated once and reused, so a file of any
  * size holds `partBytes × (partsInFlight + 1)` bytes, never more, and leaves
  * no garbage for the collector to catch up with (lib-storage's `Upload`
  * concatenates a fresh buffer per part: ~80 MB of extra peak RSS on a 1 GB
@@ -37,7 +41,8 @@ export async function pooledUpload(body: Readable, o: PooledUploadOptions): Prom
   const free: Buffer[] = [];
   let allocated = 0;
   const take = (): Buffer => free.pop() ?? (allocated++, Buffer.allocUnsafe(o.partBytes));
-  let current = take();
+  // The first buffer starts small and doubles up to a part: a small file never pays for touching a whole part's pages.
+  let current: Buffer = Buffer.allocUnsafe(Math.min(o.partBytes, FIRST_BUFFER_BYTES));
   let filled = 0;
   let uploadId: string | undefined;
   let partNumber = 0;
@@ -77,6 +82,12 @@ export async function pooledUpload(body: Readable, o: PooledUploadOptions): Prom
       let offset = 0;
       while (offset < bytes.byteLength) {
         const n = Math.min(o.partBytes - filled, bytes.byteLength - offset);
+        if (filled + n > current.byteLength) {
+          const grown = Buffer.allocUnsafe(Math.min(o.partBytes, Math.max(2 * current.byteLength, filled + n)));
+          if (grown.byteLength === o.partBytes) allocated++;
+          current.copy(grown, 0, 0, filled);
+          current = grown;
+        }
         bytes.copy(current, filled, offset, offset + n);
         filled += n;
         offset += n;

@@ -29,7 +29,7 @@ export interface S3LakeOptions {
 }
 
 /** What a version's manifest turned out to be. */
-type Loaded = { kind: 'ok'; manifest: Manifest } | { kind: 'absent' } | { kind: 'bad'; problem: string };
+type Loaded = { kind: 'ok'; manifest: Manifest; text: string } | { kind: 'absent' } | { kind: 'bad'; problem: string };
 
 /**
  * The raw lake in an S3-compatible bucket: same layout as keys, same
@@ -69,8 +69,8 @@ export class S3Lake implements Lake {
         if (live) this.live.add(prefix);
         else this.live.delete(prefix);
       },
-      highestVersion: async (source, date) => Math.max(0, ...(await this.versionNumbers(source, date))),
-      latest: (source, date) => this.readManifest(source, date),
+      versionNumbers: (source, date) => this.versionNumbers(source, date),
+      latestAmong: (source, date, numbers) => this.latestAmong(source, date, numbers),
     });
   }
 
@@ -133,19 +133,23 @@ export class S3Lake implements Lake {
     const key = this.layout.manifest(this.layout.version(source, date, version));
     const bytes = await this.store.getSmall(key, MAX_MANIFEST_BYTES);
     if (bytes === undefined) return { kind: 'absent' };
-    const parsed = parseVersionManifest(bytes.toString('utf8'), { source, date, version });
-    return 'problem' in parsed ? { kind: 'bad', problem: parsed.problem } : { kind: 'ok', manifest: parsed.manifest };
+    const text = bytes.toString('utf8');
+    const parsed = parseVersionManifest(text, { source, date, version });
+    return 'problem' in parsed ? { kind: 'bad', problem: parsed.problem } : { kind: 'ok', manifest: parsed.manifest, text };
+  }
+
+  /** The highest of `numbers` whose manifest is valid (read from the highest down), with the manifest's text. */
+  async latestAmong(source: string, date: string, numbers: readonly number[]): Promise<{ manifest: Manifest; text: string } | undefined> {
+    const sorted = [...numbers].sort((a, b) => b - a);
+    for (const n of sorted) {
+      const loaded = await this.loadManifest(source, date, n);
+      if (loaded.kind === 'ok') return { manifest: loaded.manifest, text: loaded.text };
+    }
+    return undefined;
   }
 
   async readManifest(source: string, date: string, version?: number): Promise<Manifest | undefined> {
-    if (version === undefined) {
-      const numbers = await this.versionNumbers(source, date);
-      for (let i = numbers.length - 1; i >= 0; i--) {
-        const loaded = await this.loadManifest(source, date, numbers[i] as number);
-        if (loaded.kind === 'ok') return loaded.manifest;
-      }
-      return undefined;
-    }
+    if (version === undefined) return (await this.latestAmong(source, date, await this.versionNumbers(source, date)))?.manifest;
     const loaded = await this.loadManifest(source, date, checkVersion(version));
     if (loaded.kind === 'absent') return undefined;
     if (loaded.kind === 'bad') {

@@ -84,6 +84,27 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     expect((await lake.verify()).ok).toBe(true);
   });
 
+  it('judges unchanged against the latest version at commit time, also one another writer committed while the session was open', async () => {
+    const lake = backend.open();
+    const writeOne = async (runId: string, body: string) => {
+      const session = await lake.begin(sessionInit({ runId }));
+      await session.writeFile('a.json', 'test:a.json', body);
+      return session;
+    };
+    expect(await commitFiles(lake, { 'a.json': '{"v":"x"}' })).toMatchObject({ status: 'committed', version: 1 });
+    // Written while v1 ("x") was the latest; another writer commits the same content before this one commits.
+    const same = await writeOne('run-same', '{"v":"y"}');
+    const other = await commitFiles(lake, { 'a.json': '{"v":"y"}' }, 'run-other');
+    expect(other.status).toBe('committed');
+    expect(await same.commit({ records: 1, rejected: 0, validation: {} })).toMatchObject({ status: 'unchanged', version: other.version });
+    // Written while "y" was the latest; by its commit another writer has committed "z": this content is new again.
+    const back = await writeOne('run-back', '{"v":"y"}');
+    expect(await commitFiles(lake, { 'a.json': '{"v":"z"}' }, 'run-z')).toMatchObject({ status: 'committed' });
+    expect(await back.commit({ records: 1, rejected: 0, validation: {} })).toMatchObject({ status: 'committed' });
+    expect(await lake.listVersions(SOURCE, DATE)).toHaveLength(4);
+    expect(await backend.leftovers()).toEqual([]);
+  });
+
   it('an aborted session and a quarantined one leave no version', async () => {
     const lake = backend.open();
     const aborted = await lake.begin(sessionInit());

@@ -20,6 +20,10 @@ export interface S3SessionDeps {
   worker: { host: string; pid: number };
   /** Called with `true` once a version is claimed, `false` once this session let go of it (sweep skips live claims). */
   track(versionPrefix: string, live: boolean): void;
+  /** The highest `v<N>` of the partition this lake has seen claimed or listed; 0 when none. */
+  highestSeen(source: string, date: string): number;
+  /** Notes a `v<N>` seen claimed (by this or another writer). */
+  saw(source: string, date: string, version: number): void;
   /** Every `v<N>` of the partition, committed or only claimed (one listing). */
   versionNumbers(source: string, date: string): Promise<number[]>;
   /** The highest of `numbers` with a valid manifest, and the manifest's text. */
@@ -167,31 +171,87 @@ export class S3WriteSession implements WriteSession {
     throw new InvalidInputError(`cannot ${action}: the write session for ${this.label} is already ${this.state}`);
   }
 
-  /** Claims the next free version number, once (on the first file, or at commit). */
+  /**
+   * Claims the next free version number, once (on the first file, or at
+   * commit). The number after the highest this lake has seen of the partition
+   * (1 for one it has not seen) is tried at the same time as the partition is
+   * listed: kept when it is the listing's highest + 1, which makes the claim
+   * one round trip for a new partition or the next version of a known one;
+   * given back otherwise, and the listing's highest + 1 is claimed as
+   * without a guess.
+   */
   private claim(): Promise<Claim> {
     this.claiming ??= (async () => {
-      const { store, layout } = this.deps;
       const { source, date } = this.init;
-      const listed = await this.deps.versionNumbers(source, date);
-      // Read now, while the claim and the files go up; the commit only re-reads numbers that are newer than it.
-      this.latestAtClaim = this.deps.latestAmong(source, date, listed).then(
+      const guess = this.deps.highestSeen(source, date) + 1;
+      const [listing, guessed] = await Promise.allSettled([this.deps.versionNumbers(source, date), this.tryClaim(guess)]);
+      if (listing.status === 'rejected') {
+        if (guessed.status === 'fulfilled' && guessed.value !== 'exists') await this.giveBack(guessed.value);
+        throw listing.reason;
+      }
+      if (guessed.status === 'rejected') throw guessed.reason;
+      const listed = listing.value;
+      let claim = guessed.value === 'exists' ? undefined : guessed.value;
+      const highest = Math.max(0, ...listed.filter((n) => n !== guess));
+      if (claim !== undefined && highest !== guess - 1) {
+        // The guess is free but not the listing's highest + 1: below a number in use its version would never be
+        // the latest; above, it would leave a gap.
+        await this.giveBack(claim);
+        claim = undefined;
+      }
+      // Read now, while the files go up; the commit only re-reads numbers that are newer than it.
+      this.latestAtClaim = this.deps.latestAmong(source, date, listed.filter((n) => n !== claim?.version)).then(
         (latest) => ({ latest }),
         () => 'failed' as const,
       );
-      let version = Math.max(0, ...listed) + 1;
-      for (let race = 0; race < MAX_COMMIT_RACES; race++, version++) {
-        const prefix = layout.version(source, date, version);
-        const body = JSON.stringify({ ...this.init, version, worker: this.deps.worker, claimedAt: this.deps.now().toISOString() });
-        // The marker goes up with the claim (one round trip): after a lost race it names a number another writer
-        // holds, which is harmless (sweep looks at that version's own manifest and age) and is never deleted here.
-        const [put] = await Promise.all([store.putIfAbsent(layout.claim(prefix), body), store.put(layout.inFlight(source, date, version), body)]);
-        if (put === 'exists') continue;
-        this.deps.track(prefix, true);
-        return { version, prefix, etag: put.etag };
+      // A lost guess left our marker on a number another writer holds: once that version is committed, it is litter.
+      const tidy = guessed.value === 'exists' ? this.dropMarkerIfCommitted(guess) : Promise.resolve();
+      for (let race = 0, version = guessed.value === 'exists' ? Math.max(guess, highest) + 1 : highest + 1; claim === undefined; race++, version++) {
+        if (race >= MAX_COMMIT_RACES) throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+        const put = await this.tryClaim(version);
+        if (put !== 'exists') claim = put;
       }
-      throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+      await tidy;
+      this.deps.track(claim.prefix, true);
+      return claim;
     })();
     return this.claiming;
+  }
+
+  /**
+   * PUTs `v<N>/_claim.json` with `If-None-Match: *` and, in the same round
+   * trip, the in-flight marker. After a lost race the marker names a number
+   * another writer holds, which is harmless (sweep looks at that version's own
+   * manifest and age) and is never deleted here.
+   */
+  private async tryClaim(version: number): Promise<Claim | 'exists'> {
+    const { store, layout } = this.deps;
+    const { source, date } = this.init;
+    const prefix = layout.version(source, date, version);
+    const body = JSON.stringify({ ...this.init, version, worker: this.deps.worker, claimedAt: this.deps.now().toISOString() });
+    const [put] = await Promise.all([store.putIfAbsent(layout.claim(prefix), body), store.put(layout.inFlight(source, date, version), body)]);
+    this.deps.saw(source, date, version);
+    return put === 'exists' ? 'exists' : { version, prefix, etag: put.etag };
+  }
+
+  /** Removes the in-flight marker of `v<version>` when that version has a manifest (nothing needs it then); best effort. */
+  private async dropMarkerIfCommitted(version: number): Promise<void> {
+    const { store, layout } = this.deps;
+    const { source, date } = this.init;
+    try {
+      if ((await store.head(layout.manifest(layout.version(source, date, version)))) !== undefined) await store.deleteKeys([layout.inFlight(source, date, version)]);
+    } catch {
+      /* the next sweep removes it */
+    }
+  }
+
+  /** Gives back a claim no data was written under: the claim, then its marker (best effort; else sweep removes them once old). */
+  private async giveBack(claim: Claim): Promise<void> {
+    const { store, layout } = this.deps;
+    await store
+      .deleteKeys([layout.claim(claim.prefix)])
+      .then(() => store.deleteKeys([layout.inFlight(this.init.source, this.init.date, claim.version)]))
+      .catch(() => undefined);
   }
 
   createFile(name: string, origin: string): FileSink {

@@ -105,6 +105,33 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     expect(await backend.leftovers()).toEqual([]);
   });
 
+  it('writers that know nothing of the partition (a new process each) take the number after the highest and leave no claim or marker behind', async () => {
+    // A number given back below a committed one (an aborted session's) is not taken again: it would never be the latest.
+    const gone = await backend.open().begin(sessionInit({ runId: 'run-gone' }));
+    await gone.writeFile('a.json', 'test:a.json', '"gone"');
+    const held = await backend.open().begin(sessionInit({ runId: 'run-held' }));
+    await held.writeFile('a.json', 'test:a.json', '"held"');
+    await gone.abort();
+    expect(await held.commit({ records: 1, rejected: 0, validation: {} })).toMatchObject({ status: 'committed' });
+    const next = await commitFiles(backend.open(), { 'a.json': '"next"' }, 'run-next');
+    expect(next.status).toBe('committed');
+    const again = await commitFiles(backend.open(), { 'a.json': '"next"' }, 'run-again');
+    expect(again).toMatchObject({ status: 'unchanged', version: next.version });
+    const lake = backend.open();
+    const versions = await lake.listVersions(SOURCE, DATE);
+    expect(versions).toHaveLength(2);
+    expect(await lake.readManifest(SOURCE, DATE)).toMatchObject({ version: next.version, runId: 'run-next' });
+    expect(Math.max(...versions)).toBe(next.version);
+    // The next version of another partition, by a new process: its first guess (v1) is taken and committed.
+    for (const body of ['"one"', '"two"']) {
+      const session = await backend.open().begin(sessionInit({ date: '2024-03-10', runId: `run-${body.length}` }));
+      await session.writeFile('a.json', 'test:a.json', body);
+      await session.commit({ records: 1, rejected: 0, validation: {} });
+    }
+    expect(await lake.listVersions(SOURCE, '2024-03-10')).toEqual([1, 2]);
+    expect(await backend.leftovers()).toEqual([]);
+  });
+
   it('an aborted session and a quarantined one leave no version', async () => {
     const lake = backend.open();
     const aborted = await lake.begin(sessionInit());

@@ -229,9 +229,15 @@ export class S3WriteSession implements WriteSession {
     const { source, date } = this.init;
     const prefix = layout.version(source, date, version);
     const body = JSON.stringify({ ...this.init, version, worker: this.deps.worker, claimedAt: this.deps.now().toISOString() });
-    const [put] = await Promise.all([store.putIfAbsent(layout.claim(prefix), body), store.put(layout.inFlight(source, date, version), body)]);
+    // Both settle before an error is thrown: no request of the session is left running once it failed.
+    const [put, marker] = await Promise.allSettled([store.putIfAbsent(layout.claim(prefix), body), store.put(layout.inFlight(source, date, version), body)]);
+    if (put.status === 'rejected') throw put.reason;
+    if (marker.status === 'rejected') {
+      if (put.value !== 'exists') await this.giveBack({ version, prefix, etag: put.value.etag });
+      throw marker.reason;
+    }
     this.deps.saw(source, date, version);
-    return put === 'exists' ? 'exists' : { version, prefix, etag: put.etag };
+    return put.value === 'exists' ? 'exists' : { version, prefix, etag: put.value.etag };
   }
 
   /** Removes the in-flight marker of `v<version>` when that version has a manifest (nothing needs it then); best effort. */

@@ -206,12 +206,15 @@ export class S3WriteSession implements WriteSession {
       );
       // A lost guess left our marker on a number another writer holds: once that version is committed, it is litter.
       const tidy = guessed.value === 'exists' ? this.dropMarkerIfCommitted(guess) : Promise.resolve();
-      for (let race = 0, version = guessed.value === 'exists' ? Math.max(guess, highest) + 1 : highest + 1; claim === undefined; race++, version++) {
-        if (race >= MAX_COMMIT_RACES) throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
-        const put = await this.tryClaim(version);
-        if (put !== 'exists') claim = put;
+      try {
+        for (let race = 0, version = guessed.value === 'exists' ? Math.max(guess, highest) + 1 : highest + 1; claim === undefined; race++, version++) {
+          if (race >= MAX_COMMIT_RACES) throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+          const put = await this.tryClaim(version);
+          if (put !== 'exists') claim = put;
+        }
+      } finally {
+        await tidy;
       }
-      await tidy;
       this.deps.track(claim.prefix, true);
       return claim;
     })();

@@ -50,6 +50,7 @@ const s3 = results.s3;
 if (s3 && !s3.error && !s3.skipped) {
   rows.push(['lake on S3: clickstream day written (stream + sha256 + claim + manifest)', `${fmt(s3.seconds.fileS3.bestSeconds, 3)} s`, `plain SDK upload ${fmt(s3.seconds.filePlain.bestSeconds, 3)} s · folder ${fmt(s3.seconds.fileFolder.bestSeconds, 3)} s`, `${fmt(s3.ratios.fileLakeVsPlain, 2)}× plain (target ≤ 1.2×)`]);
   rows.push([`lake on S3: ${fmt(s3.products)}-product snapshot (${s3.pages} pages)`, `${fmt(s3.seconds.pagesS3.bestSeconds, 3)} s`, `plain SDK PUTs ${fmt(s3.seconds.pagesPlain.bestSeconds, 3)} s · folder ${fmt(s3.seconds.pagesFolder.bestSeconds, 3)} s`, `${fmt(s3.ratios.pagesLakeVsPlain, 2)}× plain (target ≤ 1.2×)`]);
+  if (s3.seconds.segmentsS3) rows.push([`lake on S3: the snapshot as ${s3.segmentObjects} objects (one ~${fmt(Math.round(s3.segmentBytes / 1000))} KB segment + 2 small)`, `${fmt(s3.seconds.segmentsS3.bestSeconds, 3)} s`, `plain SDK PUTs ${fmt(s3.seconds.segmentsPlain.bestSeconds, 3)} s`, `${fmt(s3.ratios.segmentsLakeVsPlain, 2)}× plain (target ≤ 1.2×)`]);
   rows.push(['clickstream source into S3 / into the folder', `${fmt(s3.rowsPerSecond.sourceS3)} rows/s`, `${fmt(s3.rowsPerSecond.sourceFolder)} rows/s`, `${fmt(s3.ratios.sourceS3VsFolder, 2)}× the folder's time`]);
   if (s3.oneGb && !s3.oneGb.skipped) rows.push(['1 GB file into S3, peak RSS', `${fmt(s3.oneGb.peakRssMb)} MB`, 'limit 200 MB', s3.oneGb.met ? 'ok' : 'OVER']);
 }

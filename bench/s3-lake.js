@@ -6,7 +6,11 @@
 //     (parse + validate + rejects + commit) into S3 and into the folder, each in its own process (peak RSS).
 //   - products: a 5,000-product snapshot as the mock API serves it (50 pages of 100). "lake write" writes each page
 //     into a session (4 at a time, as the source does) and commits; "plain" PUTs the same pages, 4 at a time.
+//   - segments: the same snapshot as the products source writes it since pages go into segment files: 3 objects (the
+//     pages concatenated, ~700 KB, streamed into the session; a small index; a small request log), the fixed cost of a
+//     commit showing most; "plain" PUTs the same 3 at once.
 //   - optionally a ~1 GB clickstream day through the whole source into S3: peak RSS (limit 200 MB).
+//   The source runs are child processes started with the node flags the image and `npm start` use (WORKER_NODE_FLAGS).
 // The target: the lake's time over the plain upload's at most 1.2x.
 //   node bench/s3-lake.js [--rows 1000000] [--products 5000] [--rounds 5] [--large-bytes 1e9 | --skip-1gb] [--json]
 import { execFileSync, spawn } from 'node:child_process';
@@ -30,6 +34,7 @@ const LARGE_DATE = '2024-05-02';
 const TARGET = 1.2;
 const RSS_LIMIT_MB = 200;
 const PAGE_CONCURRENCY = 4;
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=4'];
 const round = (n, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,7 +79,8 @@ function timed(fn) {
 
 function runChild(args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    // As the image and `npm start` run workers (a 4 MB young generation), for the S3 and the folder runs alike.
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -116,6 +122,10 @@ export async function runS3LakeBench({ rows = 1_000_000, products = 5000, rounds
       await api.close();
     }
     const pageBytes = pages.reduce((a, p) => a + p.byteLength, 0);
+    const segment = Buffer.concat(pages);
+    let at = 0;
+    const index = Buffer.from(pages.map((p, i) => `${JSON.stringify({ page: i + 1, offset: (at += p.byteLength) - p.byteLength, bytes: p.byteLength })}\n`).join(''));
+    const requests = Buffer.from(pages.map((_, i) => `${JSON.stringify({ url: `mock:${i}`, status: 200, ms: 3 })}\n`).join(''));
 
     // Each write goes to a partition of its own (the same content twice would be `unchanged`), in one lake opened once,
     // as a worker keeps its lake (and its connections) open.
@@ -144,17 +154,36 @@ export async function runS3LakeBench({ rows = 1_000_000, products = 5000, rounds
       const prefix = `plain/${fresh()}`;
       await eachLimited(pages.map((p, i) => [p, i]), PAGE_CONCURRENCY, ([p, i]) => store.client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/pages/${String(i + 1).padStart(5, '0')}.json`, Body: p })));
     };
+    const lakeWriteSegments = (lake) => async () => {
+      const session = await lake.begin(init('products'));
+      const sink = session.createFile('pages/segment-0001.bin', 'mock:segment');
+      sink.stream.end(segment);
+      await Promise.all([sink.done, session.writeFile('pages/index.ndjson', 'mock:index', index), session.writeFile('_requests.ndjson', 'mock:requests', requests)]);
+      await session.commit({ records: products, rejected: 0, validation: {} });
+    };
+    const plainSegments = () => async () => {
+      const prefix = `plain/${fresh()}`;
+      await Promise.all(
+        [
+          ['pages/segment-0001.bin', segment],
+          ['pages/index.ndjson', index],
+          ['_requests.ndjson', requests],
+        ].map(([key, body]) => store.client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${key}`, Body: body }))),
+      );
+    };
     const theS3Lake = openLake({ dataDir: dir, url: `s3://${bucket}/lake`, s3 });
     const s3Lake = () => theS3Lake;
     const folderLake = async () => openLake({ dataDir: await mkdtemp(path.join(dir, 'lake-')) });
 
-    const t = { fileS3: [], fileFolder: [], filePlain: [], pagesS3: [], pagesFolder: [], pagesPlain: [], sourceS3: [], sourceFolder: [] };
+    const t = { fileS3: [], fileFolder: [], filePlain: [], pagesS3: [], pagesFolder: [], pagesPlain: [], segmentsS3: [], segmentsPlain: [], sourceS3: [], sourceFolder: [] };
     const rss = { sourceS3: 0, sourceFolder: 0 };
     // Warm-up (connections, JIT), not measured.
     await timed(lakeWriteFile(s3Lake()))();
     await timed(plainFile())();
     await timed(lakeWritePages(s3Lake()))();
     await timed(plainPages())();
+    await timed(lakeWriteSegments(s3Lake()))();
+    await timed(plainSegments())();
     for (let r = 1; r <= rounds; r++) {
       log(`s3: round ${r}/${rounds}`);
       const steps = [
@@ -164,6 +193,8 @@ export async function runS3LakeBench({ rows = 1_000_000, products = 5000, rounds
         async () => t.pagesS3.push(await timed(lakeWritePages(s3Lake()))()),
         async () => t.pagesPlain.push(await timed(plainPages())()),
         async () => t.pagesFolder.push(await timed(lakeWritePages(await folderLake()))()),
+        async () => t.segmentsS3.push(await timed(lakeWriteSegments(s3Lake()))()),
+        async () => t.segmentsPlain.push(await timed(plainSegments())()),
       ];
       if (r % 2 === 0) steps.reverse();
       for (const step of steps) await step();
@@ -185,6 +216,8 @@ export async function runS3LakeBench({ rows = 1_000_000, products = 5000, rounds
       products,
       pages: pages.length,
       pageBytes,
+      segmentObjects: 3,
+      segmentBytes: segment.byteLength + index.byteLength + requests.byteLength,
       partBytes: MULTIPART_PART_BYTES,
       rounds,
       seconds: s,
@@ -195,11 +228,14 @@ export async function runS3LakeBench({ rows = 1_000_000, products = 5000, rounds
       },
       rowsPerSecond: { sourceS3: Math.round(rows / s.sourceS3.bestSeconds), sourceFolder: Math.round(rows / s.sourceFolder.bestSeconds) },
       peakRssMb: rss,
+      childNodeFlags: WORKER_NODE_FLAGS,
       ratios: {
         fileLakeVsPlain: ratio('fileS3', 'filePlain'),
         fileLakeVsPlainPerRound: perRound('fileS3', 'filePlain'),
         pagesLakeVsPlain: ratio('pagesS3', 'pagesPlain'),
         pagesLakeVsPlainPerRound: perRound('pagesS3', 'pagesPlain'),
+        segmentsLakeVsPlain: ratio('segmentsS3', 'segmentsPlain'),
+        segmentsLakeVsPlainPerRound: perRound('segmentsS3', 'segmentsPlain'),
         fileS3VsFolder: ratio('fileS3', 'fileFolder'),
         pagesS3VsFolder: ratio('pagesS3', 'pagesFolder'),
         sourceS3VsFolder: ratio('sourceS3', 'sourceFolder'),

@@ -14,7 +14,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { TransientError } from '@recomart/jobs';
-import { pooledUpload } from './pooled-upload.js';
+import { BufferBudget, pooledUpload } from './pooled-upload.js';
 import { s3ErrorCode, s3Failure, s3Status, type S3Settings } from './s3-errors.js';
 import { s3Url } from './lake-url.js';
 
@@ -40,7 +40,10 @@ export interface S3Options {
   partsInFlight?: number;
 }
 
-/** Size of one multipart part; memory per streamed file is about `MULTIPART_PART_BYTES × (MULTIPART_QUEUE + 1)`. @defaultValue 8 MiB */
+/**
+ * Size of one multipart part. Memory of streamed files: at most `MULTIPART_PART_BYTES × (MULTIPART_QUEUE + 1)` per
+ * file, and one part per file plus `MULTIPART_QUEUE` parts shared by all files of a store. @defaultValue 8 MiB
+ */
 export const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
 /** Parts of one file uploaded at once. @defaultValue 2 */
 export const MULTIPART_QUEUE = 2;
@@ -100,6 +103,8 @@ export class ObjectStore {
   readonly settings: S3Settings;
   private readonly partBytes: number;
   private readonly partsInFlight: number;
+  /** Part buffers the streamed uploads of this store hold beyond one each. */
+  private readonly extraBuffers: BufferBudget;
 
   constructor(
     readonly bucket: string,
@@ -109,6 +114,7 @@ export class ObjectStore {
     this.settings = { bucket, endpoint: options.endpoint };
     this.partBytes = Math.max(5 * 1024 * 1024, options.partBytes ?? MULTIPART_PART_BYTES);
     this.partsInFlight = Math.max(1, options.partsInFlight ?? MULTIPART_QUEUE);
+    this.extraBuffers = new BufferBudget(this.partsInFlight);
     this.client = quietClient(
       {
         region: options.region ?? 'us-east-1',
@@ -162,7 +168,7 @@ export class ObjectStore {
   /** Streams `body` to `key`: one PUT when small, else a multipart upload from reused buffers (`pooledUpload`; aborted on failure). */
   upload(key: string, body: Readable): StreamUpload {
     const stop = new AbortController();
-    const done = pooledUpload(body, { client: this.client, bucket: this.bucket, key, partBytes: this.partBytes, partsInFlight: this.partsInFlight, signal: stop.signal }).catch(
+    const done = pooledUpload(body, { client: this.client, bucket: this.bucket, key, partBytes: this.partBytes, partsInFlight: this.partsInFlight, signal: stop.signal, extraBuffers: this.extraBuffers }).catch(
       (err: unknown) => this.fail(err, `uploading ${this.url(key)}`),
     );
     done.catch(() => undefined);

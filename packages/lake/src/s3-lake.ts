@@ -28,8 +28,11 @@ export interface S3LakeOptions {
   host?: string;
 }
 
+/** Partitions whose highest version number a lake remembers before it forgets them all (a guess, not a record). */
+const MAX_PARTITIONS_REMEMBERED = 10_000;
+
 /** What a version's manifest turned out to be. */
-type Loaded = { kind: 'ok'; manifest: Manifest } | { kind: 'absent' } | { kind: 'bad'; problem: string };
+type Loaded = { kind: 'ok'; manifest: Manifest; text: string } | { kind: 'absent' } | { kind: 'bad'; problem: string };
 
 /**
  * The raw lake in an S3-compatible bucket: same layout as keys, same
@@ -46,6 +49,8 @@ export class S3Lake implements Lake {
   private readonly worker: { host: string; pid: number };
   /** Version prefixes claimed by this process's open sessions (sweep leaves them alone). */
   private readonly live = new Set<string>();
+  /** The highest version number seen per partition (`source/date`), the first guess of the next claim. */
+  private readonly highestSeen = new Map<string, number>();
 
   constructor(options: S3LakeOptions) {
     this.dataDir = options.dataDir;
@@ -69,8 +74,10 @@ export class S3Lake implements Lake {
         if (live) this.live.add(prefix);
         else this.live.delete(prefix);
       },
-      highestVersion: async (source, date) => Math.max(0, ...(await this.versionNumbers(source, date))),
-      latest: (source, date) => this.readManifest(source, date),
+      highestSeen: (source, date) => this.highestSeen.get(`${source}/${date}`) ?? 0,
+      saw: (source, date, version) => this.saw(source, date, version),
+      versionNumbers: (source, date) => this.versionNumbers(source, date),
+      latestAmong: (source, date, numbers) => this.latestAmong(source, date, numbers),
     });
   }
 
@@ -85,10 +92,20 @@ export class S3Lake implements Lake {
   /** Every `v<N>` under a partition, committed or only claimed, ascending. */
   async versionNumbers(source: string, date: string): Promise<number[]> {
     const names = await this.store.listChildren(this.layout.partition(source, date));
-    return names
+    const numbers = names
       .map(parseVersionDir)
       .filter((n): n is number => n !== undefined)
       .sort((a, b) => a - b);
+    if (numbers.length > 0) this.saw(source, date, numbers[numbers.length - 1] as number);
+    return numbers;
+  }
+
+  /** Remembers the highest version number seen of a partition (only a first guess for the next claim). */
+  private saw(source: string, date: string, version: number): void {
+    const key = `${source}/${date}`;
+    if (version <= (this.highestSeen.get(key) ?? 0)) return;
+    if (this.highestSeen.size >= MAX_PARTITIONS_REMEMBERED) this.highestSeen.clear();
+    this.highestSeen.set(key, version);
   }
 
   /** The dates of a source that have a `yyyy/mm/dd/` prefix, ascending. */
@@ -133,19 +150,23 @@ export class S3Lake implements Lake {
     const key = this.layout.manifest(this.layout.version(source, date, version));
     const bytes = await this.store.getSmall(key, MAX_MANIFEST_BYTES);
     if (bytes === undefined) return { kind: 'absent' };
-    const parsed = parseVersionManifest(bytes.toString('utf8'), { source, date, version });
-    return 'problem' in parsed ? { kind: 'bad', problem: parsed.problem } : { kind: 'ok', manifest: parsed.manifest };
+    const text = bytes.toString('utf8');
+    const parsed = parseVersionManifest(text, { source, date, version });
+    return 'problem' in parsed ? { kind: 'bad', problem: parsed.problem } : { kind: 'ok', manifest: parsed.manifest, text };
+  }
+
+  /** The highest of `numbers` whose manifest is valid (read from the highest down), with the manifest's text. */
+  async latestAmong(source: string, date: string, numbers: readonly number[]): Promise<{ manifest: Manifest; text: string } | undefined> {
+    const sorted = [...numbers].sort((a, b) => b - a);
+    for (const n of sorted) {
+      const loaded = await this.loadManifest(source, date, n);
+      if (loaded.kind === 'ok') return { manifest: loaded.manifest, text: loaded.text };
+    }
+    return undefined;
   }
 
   async readManifest(source: string, date: string, version?: number): Promise<Manifest | undefined> {
-    if (version === undefined) {
-      const numbers = await this.versionNumbers(source, date);
-      for (let i = numbers.length - 1; i >= 0; i--) {
-        const loaded = await this.loadManifest(source, date, numbers[i] as number);
-        if (loaded.kind === 'ok') return loaded.manifest;
-      }
-      return undefined;
-    }
+    if (version === undefined) return (await this.latestAmong(source, date, await this.versionNumbers(source, date)))?.manifest;
     const loaded = await this.loadManifest(source, date, checkVersion(version));
     if (loaded.kind === 'absent') return undefined;
     if (loaded.kind === 'bad') {

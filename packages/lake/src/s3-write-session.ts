@@ -2,7 +2,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidInputError, IngestError, TransientError } from '@recomart/jobs';
 import { REASON_FILE } from './layout.js';
-import { MAX_MANIFEST_BYTES } from './partition-reader.js';
 import { sameContent, serializeManifest } from './manifest.js';
 import { checkFileName } from './names.js';
 import type { ObjectStore, StreamUpload } from './object-store.js';
@@ -21,10 +20,20 @@ export interface S3SessionDeps {
   worker: { host: string; pid: number };
   /** Called with `true` once a version is claimed, `false` once this session let go of it (sweep skips live claims). */
   track(versionPrefix: string, live: boolean): void;
-  /** The highest `v<N>` of the partition, committed or only claimed; 0 when none. */
-  highestVersion(source: string, date: string): Promise<number>;
-  /** The latest committed version's manifest. */
-  latest(source: string, date: string): Promise<Manifest | undefined>;
+  /** The highest `v<N>` of the partition this lake has seen claimed or listed; 0 when none. */
+  highestSeen(source: string, date: string): number;
+  /** Notes a `v<N>` seen claimed (by this or another writer). */
+  saw(source: string, date: string, version: number): void;
+  /** Every `v<N>` of the partition, committed or only claimed (one listing). */
+  versionNumbers(source: string, date: string): Promise<number[]>;
+  /** The highest of `numbers` with a valid manifest, and the manifest's text. */
+  latestAmong(source: string, date: string, numbers: readonly number[]): Promise<Latest | undefined>;
+}
+
+/** A committed version's manifest as read from the bucket. */
+interface Latest {
+  manifest: Manifest;
+  text: string;
 }
 
 /** A version number this session holds. */
@@ -140,6 +149,8 @@ export class S3WriteSession implements WriteSession {
   private readonly files = new Map<string, SessionUpload>();
   private readonly names = new SessionFileNames();
   private claiming: Promise<Claim> | undefined;
+  /** The latest committed version as of the claim's listing, read while the files upload; `failed` if it could not be read. */
+  private latestAtClaim: Promise<{ latest: Latest | undefined } | 'failed'> | undefined;
   private failure: IngestError | undefined;
   private cleanup: Promise<void> | undefined;
   private inFlight: Promise<unknown> | undefined;
@@ -160,25 +171,96 @@ export class S3WriteSession implements WriteSession {
     throw new InvalidInputError(`cannot ${action}: the write session for ${this.label} is already ${this.state}`);
   }
 
-  /** Claims the next free version number, once (on the first file, or at commit). */
+  /**
+   * Claims the next free version number, once (on the first file, or at
+   * commit). The number after the highest this lake has seen of the partition
+   * (1 for one it has not seen) is tried at the same time as the partition is
+   * listed: kept when it is the listing's highest + 1, which makes the claim
+   * one round trip for a new partition or the next version of a known one;
+   * given back otherwise, and the listing's highest + 1 is claimed as
+   * without a guess.
+   */
   private claim(): Promise<Claim> {
     this.claiming ??= (async () => {
-      const { store, layout } = this.deps;
       const { source, date } = this.init;
-      let version = (await this.deps.highestVersion(source, date)) + 1;
-      for (let race = 0; race < MAX_COMMIT_RACES; race++, version++) {
-        const prefix = layout.version(source, date, version);
-        const body = JSON.stringify({ ...this.init, version, worker: this.deps.worker, claimedAt: this.deps.now().toISOString() });
-        // The marker goes up with the claim (one round trip): after a lost race it names a number another writer
-        // holds, which is harmless (sweep looks at that version's own manifest and age) and is never deleted here.
-        const [put] = await Promise.all([store.putIfAbsent(layout.claim(prefix), body), store.put(layout.inFlight(source, date, version), body)]);
-        if (put === 'exists') continue;
-        this.deps.track(prefix, true);
-        return { version, prefix, etag: put.etag };
+      const guess = this.deps.highestSeen(source, date) + 1;
+      const [listing, guessed] = await Promise.allSettled([this.deps.versionNumbers(source, date), this.tryClaim(guess)]);
+      if (listing.status === 'rejected') {
+        if (guessed.status === 'fulfilled' && guessed.value !== 'exists') await this.giveBack(guessed.value);
+        throw listing.reason;
       }
-      throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+      if (guessed.status === 'rejected') throw guessed.reason;
+      const listed = listing.value;
+      let claim = guessed.value === 'exists' ? undefined : guessed.value;
+      const highest = Math.max(0, ...listed.filter((n) => n !== guess));
+      if (claim !== undefined && highest !== guess - 1) {
+        // The guess is free but not the listing's highest + 1: below a number in use its version would never be
+        // the latest; above, it would leave a gap.
+        await this.giveBack(claim);
+        claim = undefined;
+      }
+      // Read now, while the files go up; the commit only re-reads numbers that are newer than it.
+      this.latestAtClaim = this.deps.latestAmong(source, date, listed.filter((n) => n !== claim?.version)).then(
+        (latest) => ({ latest }),
+        () => 'failed' as const,
+      );
+      // A lost guess left our marker on a number another writer holds: once that version is committed, it is litter.
+      const tidy = guessed.value === 'exists' ? this.dropMarkerIfCommitted(guess) : Promise.resolve();
+      try {
+        for (let race = 0, version = guessed.value === 'exists' ? Math.max(guess, highest) + 1 : highest + 1; claim === undefined; race++, version++) {
+          if (race >= MAX_COMMIT_RACES) throw new TransientError(`lake: lost the race for a version number of ${this.label} ${MAX_COMMIT_RACES} times`);
+          const put = await this.tryClaim(version);
+          if (put !== 'exists') claim = put;
+        }
+      } finally {
+        await tidy;
+      }
+      this.deps.track(claim.prefix, true);
+      return claim;
     })();
     return this.claiming;
+  }
+
+  /**
+   * PUTs `v<N>/_claim.json` with `If-None-Match: *` and, in the same round
+   * trip, the in-flight marker. After a lost race the marker names a number
+   * another writer holds, which is harmless (sweep looks at that version's own
+   * manifest and age) and is never deleted here.
+   */
+  private async tryClaim(version: number): Promise<Claim | 'exists'> {
+    const { store, layout } = this.deps;
+    const { source, date } = this.init;
+    const prefix = layout.version(source, date, version);
+    const body = JSON.stringify({ ...this.init, version, worker: this.deps.worker, claimedAt: this.deps.now().toISOString() });
+    // Both settle before an error is thrown: no request of the session is left running once it failed.
+    const [put, marker] = await Promise.allSettled([store.putIfAbsent(layout.claim(prefix), body), store.put(layout.inFlight(source, date, version), body)]);
+    if (put.status === 'rejected') throw put.reason;
+    if (marker.status === 'rejected') {
+      if (put.value !== 'exists') await this.giveBack({ version, prefix, etag: put.value.etag });
+      throw marker.reason;
+    }
+    this.deps.saw(source, date, version);
+    return put.value === 'exists' ? 'exists' : { version, prefix, etag: put.value.etag };
+  }
+
+  /** Removes the in-flight marker of `v<version>` when that version has a manifest (nothing needs it then); best effort. */
+  private async dropMarkerIfCommitted(version: number): Promise<void> {
+    const { store, layout } = this.deps;
+    const { source, date } = this.init;
+    try {
+      if ((await store.head(layout.manifest(layout.version(source, date, version)))) !== undefined) await store.deleteKeys([layout.inFlight(source, date, version)]);
+    } catch {
+      /* the next sweep removes it */
+    }
+  }
+
+  /** Gives back a claim no data was written under: the claim, then its marker (best effort; else sweep removes them once old). */
+  private async giveBack(claim: Claim): Promise<void> {
+    const { store, layout } = this.deps;
+    await store
+      .deleteKeys([layout.claim(claim.prefix)])
+      .then(() => store.deleteKeys([layout.inFlight(this.init.source, this.init.date, claim.version)]))
+      .catch(() => undefined);
   }
 
   createFile(name: string, origin: string): FileSink {
@@ -267,14 +349,16 @@ export class S3WriteSession implements WriteSession {
     if (claim === undefined) return;
     const { store, layout } = this.deps;
     try {
-      if ((await store.head(layout.manifest(claim.prefix))) !== undefined) return;
+      // Three reads at once; the manifest is looked up by its own HEAD too, not only in the listing.
+      const [manifest, listed, uploads] = await Promise.all([store.head(layout.manifest(claim.prefix)), store.listObjects(claim.prefix), store.listPendingUploads(claim.prefix)]);
+      const objects = listed.map((o) => o.key);
+      if (manifest !== undefined || objects.includes(layout.manifest(claim.prefix))) return;
       const claimKey = layout.claim(claim.prefix);
-      const objects = (await store.listObjects(claim.prefix)).map((o) => o.key);
       // A number a sweep gave up on stays taken (claim and tombstone), so it is never used twice.
       const abandoned = objects.includes(layout.abandoned(claim.prefix));
       const keep = new Set([claimKey, layout.abandoned(claim.prefix)]);
-      await store.deleteKeys(objects.filter((k) => !keep.has(k)));
-      for (const u of await store.listPendingUploads(claim.prefix)) await store.abortUpload(u);
+      await Promise.all([store.deleteKeys(objects.filter((k) => !keep.has(k))), ...uploads.map((u) => store.abortUpload(u))]);
+      // The claim goes last: until then the number stays taken.
       await store.deleteKeys([...(abandoned ? [] : [claimKey]), layout.inFlight(this.init.source, this.init.date, claim.version)]);
     } catch {
       /* the store is unreachable: the in-flight marker stays, and sweep removes the rest once it is old */
@@ -316,17 +400,19 @@ export class S3WriteSession implements WriteSession {
     const { store, layout } = this.deps;
     const { source, date } = this.init;
     const claim = await this.claim();
-    // Three reads at once: one round trip of waiting instead of three before the manifest.
-    const [latest, held, abandoned] = await Promise.all([
-      this.deps.latest(source, date),
+    // One round trip of waiting before the manifest: the partition's listing (for `unchanged`), the claim, the tombstone.
+    const [listed, atClaim, held, abandoned] = await Promise.all([
+      this.deps.versionNumbers(source, date),
+      this.latestAtClaim ?? ('failed' as const),
       store.head(layout.claim(claim.prefix)),
       store.head(layout.abandoned(claim.prefix)),
     ]);
-    if (latest && sameContent(latest.files, files)) {
+    const latest = await this.latestNow(listed, claim.version, atClaim);
+    if (latest && sameContent(latest.manifest.files, files)) {
       await this.release();
-      const text = await store.getSmall(layout.manifest(layout.version(source, date, latest.version)), MAX_MANIFEST_BYTES);
-      const manifestSha256 = createHash('sha256').update(text ?? serializeManifest(latest)).digest('hex');
-      return { status: 'unchanged', version: latest.version, manifest: latest, manifestSha256, path: store.url(layout.version(source, date, latest.version)) };
+      const { version } = latest.manifest;
+      const manifestSha256 = createHash('sha256').update(latest.text).digest('hex');
+      return { status: 'unchanged', version, manifest: latest.manifest, manifestSha256, path: store.url(layout.version(source, date, version)) };
     }
     if (held === undefined || held.etag !== claim.etag || abandoned !== undefined) {
       throw new TransientError(`lake: the claim on ${this.label} v${claim.version} was given up by a sweep (older than LAKE_STAGING_MAX_AGE_MS) before the commit`);
@@ -340,6 +426,22 @@ export class S3WriteSession implements WriteSession {
     await store.deleteKeys([layout.inFlight(source, date, claim.version)]).catch(() => undefined);
     const manifestSha256 = createHash('sha256').update(manifestText).digest('hex');
     return { status: 'committed', version: claim.version, manifest, manifestSha256, path: store.url(claim.prefix) };
+  }
+
+  /**
+   * The latest committed version as of `listed`, a listing taken now: what is
+   * computed is what reading every manifest of `listed` from the highest down
+   * would give. The version read at claim time is still committed (nothing
+   * committed is deleted), so only numbers above it (other than this
+   * session's own) are read, and usually there are none.
+   */
+  private async latestNow(listed: readonly number[], own: number, atClaim: { latest: Latest | undefined } | 'failed'): Promise<Latest | undefined> {
+    const { source, date } = this.init;
+    const others = listed.filter((n) => n !== own);
+    if (atClaim === 'failed') return this.deps.latestAmong(source, date, others);
+    const floor = atClaim.latest?.manifest.version ?? 0;
+    const newer = others.filter((n) => n > floor);
+    return newer.length === 0 ? atClaim.latest : ((await this.deps.latestAmong(source, date, newer)) ?? atClaim.latest);
   }
 
   async quarantine(reason: string, details?: Record<string, unknown>): Promise<{ path: string }> {

@@ -72,6 +72,22 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     expect(await backend.leftovers()).toEqual([]);
   });
 
+  it('two large files streamed at once (more than two 8 MiB parts each on S3, sharing its part buffers) read back byte for byte', async () => {
+    const lake = backend.open();
+    const session = await lake.begin(sessionInit());
+    const bodies = [Buffer.alloc(19_000_000, 1), Buffer.alloc(21_000_000, 2)].map((b, i) => {
+      for (let at = 0; at < b.byteLength; at += 4093) b[at] = (at + i) % 251;
+      return b;
+    });
+    const sinks = bodies.map((_, i) => session.createFile(`big-${i}.csv`, `test:${i}`));
+    const chunks = (b: Buffer) => Array.from({ length: Math.ceil(b.byteLength / 1_000_000) }, (_, k) => b.subarray(k * 1_000_000, (k + 1) * 1_000_000));
+    await Promise.all(sinks.map((sink, i) => pipeline(Readable.from(chunks(bodies[i] as Buffer)), sink.stream)));
+    expect(await Promise.all(sinks.map((s) => s.done))).toMatchObject(bodies.map((b, i) => ({ path: `big-${i}.csv`, bytes: b.byteLength, sha256: sha(b) })));
+    expect(await session.commit({ records: 2, rejected: 0, validation: {} })).toMatchObject({ status: 'committed', version: 1 });
+    for (const [i, b] of bodies.entries()) expect((await readAll(await lake.openFile(SOURCE, DATE, 1, `big-${i}.csv`))).equals(b)).toBe(true);
+    expect(await backend.leftovers()).toEqual([]);
+  });
+
   it('commits identical content as unchanged and changed content as the next version, leaving nothing behind', async () => {
     const lake = backend.open();
     expect(await commitFiles(lake, { 'a.csv': 'x,y\n1,2\n', 'b.json': '{}' })).toMatchObject({ status: 'committed', version: 1 });
@@ -82,6 +98,54 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     expect(await visible(lake)).toEqual({ partitions: [DATE], versions: [1, 2], latest: 2 });
     expect(await backend.leftovers()).toEqual([]);
     expect((await lake.verify()).ok).toBe(true);
+  });
+
+  it('judges unchanged against the latest version at commit time, also one another writer committed while the session was open', async () => {
+    const lake = backend.open();
+    const writeOne = async (runId: string, body: string) => {
+      const session = await lake.begin(sessionInit({ runId }));
+      await session.writeFile('a.json', 'test:a.json', body);
+      return session;
+    };
+    expect(await commitFiles(lake, { 'a.json': '{"v":"x"}' })).toMatchObject({ status: 'committed', version: 1 });
+    // Written while v1 ("x") was the latest; another writer commits the same content before this one commits.
+    const same = await writeOne('run-same', '{"v":"y"}');
+    const other = await commitFiles(lake, { 'a.json': '{"v":"y"}' }, 'run-other');
+    expect(other.status).toBe('committed');
+    expect(await same.commit({ records: 1, rejected: 0, validation: {} })).toMatchObject({ status: 'unchanged', version: other.version });
+    // Written while "y" was the latest; by its commit another writer has committed "z": this content is new again.
+    const back = await writeOne('run-back', '{"v":"y"}');
+    expect(await commitFiles(lake, { 'a.json': '{"v":"z"}' }, 'run-z')).toMatchObject({ status: 'committed' });
+    expect(await back.commit({ records: 1, rejected: 0, validation: {} })).toMatchObject({ status: 'committed' });
+    expect(await lake.listVersions(SOURCE, DATE)).toHaveLength(4);
+    expect(await backend.leftovers()).toEqual([]);
+  });
+
+  it('writers that know nothing of the partition (a new process each) take the number after the highest and leave no claim or marker behind', async () => {
+    // A number given back below a committed one (an aborted session's) is not taken again: it would never be the latest.
+    const gone = await backend.open().begin(sessionInit({ runId: 'run-gone' }));
+    await gone.writeFile('a.json', 'test:a.json', '"gone"');
+    const held = await backend.open().begin(sessionInit({ runId: 'run-held' }));
+    await held.writeFile('a.json', 'test:a.json', '"held"');
+    await gone.abort();
+    expect(await held.commit({ records: 1, rejected: 0, validation: {} })).toMatchObject({ status: 'committed' });
+    const next = await commitFiles(backend.open(), { 'a.json': '"next"' }, 'run-next');
+    expect(next.status).toBe('committed');
+    const again = await commitFiles(backend.open(), { 'a.json': '"next"' }, 'run-again');
+    expect(again).toMatchObject({ status: 'unchanged', version: next.version });
+    const lake = backend.open();
+    const versions = await lake.listVersions(SOURCE, DATE);
+    expect(versions).toHaveLength(2);
+    expect(await lake.readManifest(SOURCE, DATE)).toMatchObject({ version: next.version, runId: 'run-next' });
+    expect(Math.max(...versions)).toBe(next.version);
+    // The next version of another partition, by a new process: its first guess (v1) is taken and committed.
+    for (const body of ['"one"', '"two"']) {
+      const session = await backend.open().begin(sessionInit({ date: '2024-03-10', runId: `run-${body.length}` }));
+      await session.writeFile('a.json', 'test:a.json', body);
+      await session.commit({ records: 1, rejected: 0, validation: {} });
+    }
+    expect(await lake.listVersions(SOURCE, '2024-03-10')).toEqual([1, 2]);
+    expect(await backend.leftovers()).toEqual([]);
   });
 
   it('an aborted session and a quarantined one leave no version', async () => {

@@ -9,6 +9,13 @@ import { connectOrExplain, createProducerConnection, redisTarget, RedisUnreachab
 import { onPath, startPrivateRedisServer, type StartedRedis } from './private-redis.js';
 import { spawnPrefixed, stopAll, type StackProcess } from './stack-process.js';
 
+/**
+ * Node flags of the worker processes, as in the image: a 4 MB young generation
+ * is collected sooner, so the read chunks of a big file that are already
+ * garbage never pile up (a 1 GB day near 150 MB RSS instead of near 190).
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
 /** `bin/recomart.js`, four folders up from `apps/cli/{src,dist}/commands/`. */
 const BIN = fileURLToPath(new URL('../../../../bin/recomart.js', import.meta.url));
 
@@ -91,8 +98,8 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
   const processes: StackProcess[] = [];
   const names = ['mock-api', 'audit', 'scheduler', 'board', ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`)];
   const width = Math.max(...names.map((n) => n.length));
-  const launch = (name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    processes.push(spawnPrefixed(name, node, [BIN, '--exit-with-parent', ...args], { ...env, ...extraEnv }, io.stdout, width));
+  const launch = (name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []) => {
+    processes.push(spawnPrefixed(name, node, [...nodeFlags, BIN, '--exit-with-parent', ...args], { ...env, ...extraEnv }, io.stdout, width));
   };
 
   try {
@@ -130,7 +137,7 @@ async function runStack(argv: readonly string[], io: CommandIo): Promise<number>
       launch('board', ['board'], boardEnv);
     }
     for (let i = 1; i <= workers; i++) {
-      launch(`worker-${i}`, ['worker', '--http-port', String(config.worker.httpPort === 0 ? 0 : config.worker.httpPort + i - 1)]);
+      launch(`worker-${i}`, ['worker', '--http-port', String(config.worker.httpPort === 0 ? 0 : config.worker.httpPort + i - 1)], {}, WORKER_NODE_FLAGS);
     }
     status.push(`lake: ${path.join(config.dataDir, 'raw')}   landing zone: ${config.landingDir}`);
     status.push(`Redis: ${scrubLine(env.REDIS_URL ?? config.redisUrl)} (queue prefix "${config.queuePrefix}")`);

@@ -139,9 +139,9 @@ async function runOurs(url, products, pageSize, concurrency, { inMemory = false,
   const delay = loop.stop();
   const result = m.value;
   const manifest = await lake.readManifest('products', DATE);
-  const requests = manifest?.provenance?.requests?.length ?? result.files;
+  const requests = manifest?.provenance?.requests ?? result.files;
   if (result.records !== products) throw new Error(`ours fetched ${result.records} products, expected ${products}`);
-  if (!inMemory && manifest?.files?.length !== result.files) throw new Error(`ours committed ${manifest?.files?.length} files, expected ${result.files}`);
+  if (!inMemory && manifest?.validation?.pages !== result.files) throw new Error(`ours committed ${manifest?.validation?.pages} pages, expected ${result.files}`);
   return {
     seconds: round(m.seconds, 3),
     products: result.records,

@@ -28,10 +28,11 @@ export {
   quarantinePath,
   resolveInside,
 } from './layout.js';
-export { manifestSchema, manifestJsonSchema, parseManifest, sameContent } from './manifest.js';
+export { manifestSchema, manifestJsonSchema, parseManifest, sameContent, PROVENANCE_FILES } from './manifest.js';
 export { CorruptVersionError } from './lake-errors.js';
 export { SYNC_WRITE_MAX_BYTES, LAKE_FILE_MODE, LAKE_FOLDER_MODE, nodeFileSystem, type LakeFileSystem, type WriteHandle } from './file-system.js';
 export { hashFile } from './verify.js';
 export { defaultCodeVersion } from './code-version.js';
 export { currentVersions, type CurrentFile, type CurrentPartition } from './current-versions.js';
 export { lakeFreshness, sourceFreshness, type SourceFreshness } from './freshness.js';
+export { continueFile, drained } from './continue-file.js';

@@ -84,6 +84,31 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     expect((await lake.verify()).ok).toBe(true);
   });
 
+  it('removeFile drops a finished staged file and frees its name; the version holds only what is left; a request log does not make a repeat new', async () => {
+    const lake = backend.open();
+    const session = await lake.begin(sessionInit());
+    await session.writeFile('pages/part.bin', 'test:part', 'first');
+    await session.writeFile('keep.json', 'test:keep', '{}');
+    await expect(session.removeFile('missing.json'), 'only a file of the session').rejects.toThrow(/not a finished file/);
+    await session.removeFile('pages/part.bin');
+    await expect(session.readFile('pages/part.bin')).rejects.toThrow(/not a finished file/);
+    await session.writeFile('pages/part.bin', 'test:part', 'first, then more');
+    await session.writeFile('_requests.ndjson', 'test:log', '{"t":1}\n');
+    const result = await session.commit({ records: 1, rejected: 0, validation: {} });
+    expect(result.manifest.files.map((f) => [f.path, f.sha256])).toEqual([
+      ['_requests.ndjson', sha('{"t":1}\n')],
+      ['keep.json', sha('{}')],
+      ['pages/part.bin', sha('first, then more')],
+    ]);
+    expect((await readAll(await lake.openFile(SOURCE, DATE, 1, 'pages/part.bin'))).toString()).toBe('first, then more');
+    const again = await commitFiles(lake, { 'keep.json': '{}', 'pages/part.bin': 'first, then more', '_requests.ndjson': '{"t":2}\n' }, 'run-2');
+    expect(again, 'a different request log alone is not new content').toMatchObject({ status: 'unchanged', version: 1 });
+    const rejected = await commitFiles(lake, { 'keep.json': '{}', 'pages/part.bin': 'first, then more', '_requests.ndjson': '{"t":2}\n', '_rejected.ndjson': '{}\n' }, 'run-3');
+    expect(rejected, '_rejected.ndjson is content').toMatchObject({ status: 'committed', version: 2 });
+    expect(await backend.leftovers()).toEqual([]);
+    expect((await lake.verify()).ok).toBe(true);
+  });
+
   it('an aborted session and a quarantined one leave no version', async () => {
     const lake = backend.open();
     const aborted = await lake.begin(sessionInit());

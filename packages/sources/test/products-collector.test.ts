@@ -41,6 +41,9 @@ class HeldSession implements WriteSession {
   readFile(): Promise<Buffer> {
     throw new Error('not used');
   }
+  removeFile(): Promise<void> {
+    throw new Error('not used');
+  }
 }
 
 function page(index: number, items: unknown[], total?: number): FetchedPage {

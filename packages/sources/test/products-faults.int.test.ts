@@ -46,7 +46,7 @@ describe.each(STYLES)('products source, %s pagination, under faults', (style) =>
     h.api.setFaults([{ fault, page: 2, times: 2, retryAfter: '0' }]);
     expect(await h.run()).toMatchObject({ status: 'committed', version: 1, records: 25, files: 3 });
     expect(h.api.stats().byPage['2']).toBe(3);
-    const log = requestsFor(await h.latest(), 2);
+    const log = await requestsFor(h, 2);
     expect(log.map((r) => [r.attempt, r.status])).toEqual([[1, status], [2, status], [3, 200]]);
     for (const r of log.slice(0, 2)) expect(r.error).toMatch(error);
     const warnings = h.logs.filter((l) => l.includes('"page":2') && l.includes('retrying'));
@@ -143,7 +143,7 @@ describe('products source: 429 and Retry-After', () => {
     const h = await harness('offset');
     h.api.setFaults([{ fault: '429', page: 1, times: 1, retryAfter: 'Thu, 01 Jan 2015 00:00:00 GMT' }]);
     expect(await h.run()).toMatchObject({ status: 'committed', records: 25 });
-    expect(requestsFor(await h.latest(), 1)).toEqual([
+    expect(await requestsFor(h, 1)).toEqual([
       { attempt: 1, status: 429, error: expect.stringMatching(/^HTTP 429 from .*Retry-After "Thu, 01 Jan 2015 00:00:00 GMT"/) as unknown as string },
       { attempt: 2, status: 200 },
     ]);

@@ -1,7 +1,7 @@
 import { loadConfig } from '@recomart/config';
 import type { Lake, Manifest } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle, type MockApiInput } from '@recomart/mock-product-api';
-import { productsSource, type SourceContext, type SourceProgress, type SourceResult } from '@recomart/sources';
+import { productsSource, readRequestLog, type SourceContext, type SourceProgress, type SourceResult } from '@recomart/sources';
 import { sourceRig, type RigRunOptions } from './source-rig.js';
 
 export const DATE = '2024-03-01';
@@ -67,8 +67,9 @@ export async function productsHarness(apiInput: MockApiInput = {}, env: Record<s
   };
 }
 
-/** The request log of the latest manifest, for one page. */
-export function requestsFor(manifest: Manifest | undefined, page: number): { attempt: number; status: number | null; error?: string }[] {
-  const requests = (manifest?.provenance?.requests ?? []) as { page: number; attempt: number; status: number | null; error?: string }[];
+/** The request log (`_requests.ndjson`) of the latest version, for one page. */
+export async function requestsFor(h: ProductsHarness, page: number): Promise<{ attempt: number; status: number | null; error?: string }[]> {
+  const manifest = await h.latest();
+  const requests = manifest === undefined ? [] : await readRequestLog(h.lake, 'products', DATE, manifest.version);
   return requests.filter((r) => r.page === page).map(({ attempt, status, error }) => (error === undefined ? { attempt, status } : { attempt, status, error }));
 }

@@ -13,7 +13,7 @@ import { FROM_THE_START, type PageWalkContext, type ResumePoint } from './page-w
 import { ProductValidator } from './product-validator.js';
 import { publicUrl } from './public-url.js';
 import { RateGate } from './rate-gate.js';
-import type { RequestLogEntry } from './request-log.js';
+import { RequestLog, REQUEST_LOG_FILE, type RequestSummary } from './request-log.js';
 import { readResumeState, resumeStateRecord, settingsFingerprint, type NextPage, type ResumeState, type SnapshotAttempt } from './snapshot-resume.js';
 import { HttpTransport } from './transport.js';
 
@@ -98,10 +98,16 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       await session.abort();
       session = await ctx.lake.begin(init);
       // The hand-back counters still hold (same settings): only the pages go.
-      kept = kept === undefined ? undefined : { ...kept, next: null, apiTotal: null, requests: [] };
+      kept = kept === undefined ? undefined : { ...kept, next: null, apiTotal: null };
+    }
+    let requests: RequestLog;
+    try {
+      requests = await RequestLog.open(session, shownApi, kept?.requestSummary);
+    } catch (err) {
+      await abortQuietly(session, ctx, secrets);
+      throw err;
     }
     const transport = new HttpTransport({ timeoutMs: s.timeoutMs, maxSockets: s.concurrency, token: s.apiToken, allowedRedirectOrigins: s.allowRedirects });
-    const requests: RequestLogEntry[] = kept ? [...kept.requests] : [];
     const validator = new ProductValidator(s.fieldMap);
     const collector = new PageCollector(session, validator, (p) => ctx.progress(p));
     const fetcher = new PageFetcher(
@@ -149,6 +155,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
         secrets,
       );
       await collector.flush();
+      await requests.finish();
       if (ctx.signal.aborted) throw new TransientError('products snapshot interrupted before commit');
       collector.checkTotal();
       const firstRequestAt = kept?.firstRequestAt ?? fetcher.firstSentAt ?? started;
@@ -164,8 +171,8 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
           pageSize: s.pageSize,
           concurrency: s.pagination === 'offset' || s.pagination === 'page' ? s.concurrency : 1,
           pages: collector.pages,
-          requests,
-          retries: requests.length - collector.pages,
+          ...requestProvenance(requests.summary),
+          retries: requests.summary.requests - collector.pages,
           durationMs: Date.now() - started,
           firstRequestAt: new Date(firstRequestAt).toISOString(),
           lastRequestAt: new Date(lastRequestAt).toISOString(),
@@ -174,10 +181,11 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
         },
       });
       const out: SourceResult = { status: result.status, version: result.version, records: validator.products, rejected: validator.rejected, files: collector.pages, bytes: collector.bytes };
-      ctx.logger.info({ ...out, requests: requests.length, attempts: attempts.length, durationMs: Date.now() - started }, `products snapshot ${result.status}`);
+      ctx.logger.info({ ...out, requests: requests.summary.requests, attempts: attempts.length, durationMs: Date.now() - started }, `products snapshot ${result.status}`);
       return out;
     } catch (err) {
       await collector.settle();
+      if (!(err instanceof RateLimitedError)) await requests.settle();
       if (err instanceof RateLimitedError) {
         const stalledHandbacks = collector.pages > replayed ? 0 : (kept?.stalledHandbacks ?? 0) + 1;
         const firstRequestAt = kept?.firstRequestAt ?? fetcher.firstSentAt ?? started;
@@ -186,12 +194,12 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
         const limit = handbackLimitMet({ stalledHandbacks, firstRequestAt, pages: collector.pages, products: collector.rows, pagesNeeded, attempts: attempts.length }, s);
         if (limit !== undefined) {
           await abortQuietly(session, ctx, secrets);
-          ctx.logger.error({ pages: collector.pages, requests: requests.length, handbacks: (kept?.handbacks ?? 0) + 1 }, limit);
+          ctx.logger.error({ pages: collector.pages, requests: requests.summary.requests, handbacks: (kept?.handbacks ?? 0) + 1 }, limit);
           throw new RateLimitExhaustedError(limit, { cause: err });
         }
         const storable = next !== null && next.url !== undefined && secrets.some((x) => x !== '' && (next as NextPage).url?.includes(x)) ? null : next;
         const state: ResumeState = {
-          format: 1,
+          format: 2,
           settings: fingerprint,
           firstRequestAt,
           lastRequestAt: fetcher.lastAnsweredAt ?? kept?.lastRequestAt ?? Date.now(),
@@ -200,10 +208,11 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
           attempts,
           apiTotal: collector.apiTotal ?? null,
           next: storable,
-          requests,
+          requestSummary: requests.summary,
         };
         let resumeAtPage: number | undefined;
         try {
+          await requests.finish();
           await session.keep(resumeStateRecord(state));
           resumeAtPage = storable?.index ?? firstMissing(collector.stored);
         } catch (keepErr) {
@@ -211,19 +220,24 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
           await abortQuietly(session, ctx, secrets);
         }
         const error = redactSecrets(err instanceof Error ? err.message : String(err), secrets);
-        ctx.logger.warn({ pages: collector.pages, requests: requests.length, handbacks: state.handbacks, stalledHandbacks, resumeAtPage, error }, resumeAtPage === undefined ? 'products snapshot failed; nothing kept' : 'products snapshot paused; its pages are kept for the next attempt');
+        ctx.logger.warn({ pages: collector.pages, requests: requests.summary.requests, handbacks: state.handbacks, stalledHandbacks, resumeAtPage, error }, resumeAtPage === undefined ? 'products snapshot failed; nothing kept' : 'products snapshot paused; its pages are kept for the next attempt');
         if (resumeAtPage !== undefined) {
           throw new RateLimitedError(`${err.message}; ${collector.pages} page${collector.pages === 1 ? '' : 's'} kept, the next attempt resumes at page ${resumeAtPage}`, { cause: err, retryAfterMs: err.retryAfterMs, resumeAtPage });
         }
         throw err;
       }
       await abortQuietly(session, ctx, secrets);
-      ctx.logger.warn({ pages: collector.pages, requests: requests.length, error: redactSecrets(err instanceof Error ? err.message : String(err), secrets) }, 'products snapshot failed; nothing committed');
+      ctx.logger.warn({ pages: collector.pages, requests: requests.summary.requests, error: redactSecrets(err instanceof Error ? err.message : String(err), secrets) }, 'products snapshot failed; nothing committed');
       throw err;
     } finally {
       transport.close();
     }
   };
+}
+
+/** What the manifest's provenance says of the request log: its file and its counts. */
+function requestProvenance(summary: RequestSummary): Record<string, unknown> {
+  return { requestLog: REQUEST_LOG_FILE, requests: summary.requests, statuses: summary.statuses, rateLimited: summary.rateLimited, bytesReceived: summary.bytesReceived };
 }
 
 /** Aborts the write session, logging (not throwing) a failure to. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockProductApi, type FaultRule, type MockApiHandle } from '@recomart/mock-product-api';
 import type { AuditEvent } from '@recomart/logging';
-import type { Manifest } from '@recomart/lake';
+import { readSnapshotPages, type Manifest, type SnapshotPage } from '@recomart/lake';
 import { readRequestLog, type RequestLogEntry } from '@recomart/sources';
 import type { IngestJobResult } from '@recomart/queue';
 import { FaultStand } from './fault-stand.js';
@@ -131,10 +131,10 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
     expect(o.result).toMatchObject({ status: 'committed', version: 1, records: 30 });
     expect(o.trail).toEqual(['started', 'committed']);
     expect(o.page(3)).toEqual([200, 200, 200]);
-    const body = await s.lake.openFile('products', o.result?.date ?? '', 1, 'pages/000003.json');
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    expect(() => JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown).not.toThrow();
+    const pages: SnapshotPage[] = [];
+    for await (const page of readSnapshotPages(s.lake, 'products', o.result?.date ?? '', 1)) pages.push(page);
+    expect(pages.map((p) => p.page)).toEqual([1, 2, 3]);
+    expect(() => JSON.parse((pages[2] as SnapshotPage).bytes.toString('utf8')) as unknown).not.toThrow();
   });
 
   it('429 with Retry-After: 1 (within PRODUCTS_MAX_RETRY_AFTER_MS): waited out inside the attempt, committed', async () => {

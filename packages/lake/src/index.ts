@@ -36,3 +36,24 @@ export { defaultCodeVersion } from './code-version.js';
 export { currentVersions, type CurrentFile, type CurrentPartition } from './current-versions.js';
 export { lakeFreshness, sourceFreshness, type SourceFreshness } from './freshness.js';
 export { continueFile, drained } from './continue-file.js';
+export {
+  PAGES_INDEX_FILE,
+  segmentFileName,
+  segmentNumberOf,
+  looseFileName,
+  loosePageOf,
+  pageIndexLine,
+  indexedPageUrl,
+  resolvePageUrl,
+  parsePageIndexLine,
+  keptPagesOf,
+  keptSegmentPages,
+  checkSegmentedPages,
+  readSnapshotPages,
+  SegmentedPagesWriter,
+  type PageIndexEntry,
+  type PageToStore,
+  type KeptPages,
+  type SnapshotPage,
+  type SegmentedPagesProblem,
+} from './segmented-pages.js';

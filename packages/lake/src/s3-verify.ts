@@ -3,12 +3,14 @@ import { MANIFEST_FILE, parseVersionDir } from './layout.js';
 import { checkDate, checkSourceName } from './names.js';
 import type { S3Lake } from './s3-lake.js';
 import type { VerifyProblem, VerifyReport } from './types.js';
+import { checkSegmentedPages } from './segmented-pages.js';
 import { contentProblem, eachLimited, hashStream, VERIFY_CONCURRENCY } from './verify.js';
 
 /**
  * `verify` of an S3 lake: every committed version's files are streamed back
  * and their bytes counted and hashed against the manifest (the server's own
- * checksums are not trusted); missing objects, objects the manifest does not
+ * checksums are not trusted), every page of a segmented snapshot is checked
+ * against its index (`checkSegmentedPages`); missing objects, objects the manifest does not
  * list, and unreadable manifests are reported with their `s3://` URL.
  * Versions without a manifest (being written, or left by a killed writer) are
  * not part of the lake: `sweep` deals with them. Reads only.
@@ -63,6 +65,13 @@ export async function verifyS3(lake: S3Lake, filter: { source?: string; date?: s
             problems.push({ ...at, kind: 'corrupt', path: url, detail: `cannot be read: ${err instanceof Error ? err.message : String(err)}` });
           }
         });
+        for (const p of await checkSegmentedPages(files, async (rel) => {
+          const body = objects.has(rel) ? await store.getStream(layout.file(prefix, rel)) : undefined;
+          if (body === undefined) throw new Error(`${rel} is not in the bucket`);
+          return body;
+        })) {
+          problems.push({ ...at, kind: 'corrupt', path: store.url(layout.file(prefix, p.path)), detail: p.detail });
+        }
         const listed = new Set(files.map((f) => f.path));
         for (const rel of objects.keys()) {
           if (rel === MANIFEST_FILE || rel === CLAIM_FILE || rel === ABANDONED_FILE || listed.has(rel)) continue;

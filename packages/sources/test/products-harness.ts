@@ -1,5 +1,5 @@
 import { loadConfig } from '@recomart/config';
-import type { Lake, Manifest } from '@recomart/lake';
+import { readSnapshotPages, type Lake, type Manifest, type SnapshotPage } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle, type MockApiInput } from '@recomart/mock-product-api';
 import { productsSource, readRequestLog, type SourceContext, type SourceProgress, type SourceResult } from '@recomart/sources';
 import { sourceRig, type RigRunOptions } from './source-rig.js';
@@ -37,7 +37,10 @@ export interface ProductsHarness {
   latest(): Promise<Manifest | undefined>;
   /** Entries left in the lake's staging area (none after a clean abort or commit). */
   staging(): Promise<string[]>;
+  /** A file of a committed version, whole. */
   readPage(version: number, file: string): Promise<Buffer>;
+  /** Every page of a committed version (the latest when omitted), in order, through the lake's reader. */
+  pages(version?: number): Promise<SnapshotPage[]>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,13 @@ export async function productsHarness(apiInput: MockApiInput = {}, env: Record<s
     latest: () => lake.readManifest('products', DATE),
     staging: () => rig.staging(),
     readPage: (version, file) => rig.readLakeFile('products', DATE, version, file),
+    async pages(version) {
+      const v = version ?? (await lake.readManifest('products', DATE))?.version;
+      if (v === undefined) return [];
+      const out: SnapshotPage[] = [];
+      for await (const page of readSnapshotPages(lake, 'products', DATE, v)) out.push(page);
+      return out;
+    },
     async close() {
       await api.close();
       await rig.remove();

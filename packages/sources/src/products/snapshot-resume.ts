@@ -51,10 +51,11 @@ export interface ResumeState {
 
 /**
  * What the stored pages depend on: a snapshot resumes only under the same
- * endpoint (hashed: its URL may hold a key), paging and field settings.
+ * endpoint (hashed: its URL may hold a key), paging, segment size and field
+ * settings.
  */
 export function settingsFingerprint(s: Config['products']): string {
-  const shaping = [s.apiUrl, s.pagination, s.pageSize, s.offsetParam, s.limitParam, s.pageParam, s.perPageParam, s.cursorParam, s.cursorField, s.itemsField ?? null, s.totalField, s.fieldMap];
+  const shaping = [s.apiUrl, s.pagination, s.pageSize, s.segmentBytes, s.offsetParam, s.limitParam, s.pageParam, s.perPageParam, s.cursorParam, s.cursorField, s.itemsField ?? null, s.totalField, s.fieldMap];
   return createHash('sha256').update(JSON.stringify(shaping)).digest('hex');
 }
 

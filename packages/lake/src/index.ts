@@ -56,4 +56,5 @@ export {
   type KeptPages,
   type SnapshotPage,
   type SegmentedPagesProblem,
+  type HashedFile,
 } from './segmented-pages.js';

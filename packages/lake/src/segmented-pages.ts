@@ -282,14 +282,43 @@ export async function* keptSegmentPages(session: WriteSession): AsyncGenerator<P
   }
 }
 
-/** Reads exact byte counts from a stream of chunks. */
+/** sha256 and size of a whole file, hashed as it was read. */
+export interface HashedFile {
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Reads exact byte counts from a stream of chunks, hashing every byte it
+ * pulls; once the stream ended, `onEnd` gets the whole file's sha256 and size.
+ */
 class ChunkReader {
   private readonly chunks: AsyncIterator<unknown>;
+  private readonly hash = createHash('sha256');
+  private pulled = 0;
   private held: Buffer = Buffer.alloc(0);
   private ended = false;
 
-  constructor(stream: Readable) {
+  constructor(
+    stream: Readable,
+    private readonly onEnd: (got: HashedFile) => void,
+  ) {
     this.chunks = stream[Symbol.asyncIterator]();
+  }
+
+  /** The next chunk of the stream, hashed; undefined at its end. */
+  private async pull(): Promise<Buffer | undefined> {
+    if (this.ended) return undefined;
+    const next = await this.chunks.next();
+    if (next.done === true) {
+      this.ended = true;
+      this.onEnd({ sha256: this.hash.digest('hex'), bytes: this.pulled });
+      return undefined;
+    }
+    const chunk = next.value as Buffer;
+    this.hash.update(chunk);
+    this.pulled += chunk.byteLength;
+    return chunk;
   }
 
   /** The next `n` bytes; fewer when the stream ends first. */
@@ -298,13 +327,9 @@ class ChunkReader {
     let got = 0;
     while (got < n) {
       if (this.held.byteLength === 0) {
-        if (this.ended) break;
-        const next = await this.chunks.next();
-        if (next.done === true) {
-          this.ended = true;
-          break;
-        }
-        this.held = next.value as Buffer;
+        const chunk = await this.pull();
+        if (chunk === undefined) break;
+        this.held = chunk;
         continue;
       }
       const take = Math.min(n - got, this.held.byteLength);
@@ -319,14 +344,7 @@ class ChunkReader {
   async rest(): Promise<number> {
     let n = this.held.byteLength;
     this.held = Buffer.alloc(0);
-    if (!this.ended) {
-      for (;;) {
-        const next = await this.chunks.next();
-        if (next.done === true) break;
-        n += (next.value as Buffer).byteLength;
-      }
-      this.ended = true;
-    }
+    for (let chunk = await this.pull(); chunk !== undefined; chunk = await this.pull()) n += chunk.byteLength;
     return n;
   }
 
@@ -360,7 +378,7 @@ type WalkStep = { page: SnapshotPage } | { problem: SegmentedPagesProblem; fatal
  * Stops at the first problem of the index or of a segment's layout; a page
  * whose bytes differ is yielded as a problem and the walk goes on.
  */
-async function* walkSegmentedPages(files: readonly ManifestFile[], open: (path: string) => Promise<Readable>): AsyncGenerator<WalkStep> {
+async function* walkSegmentedPages(files: readonly ManifestFile[], open: (path: string) => Promise<Readable>, hashed: (path: string, got: HashedFile) => void = () => undefined): AsyncGenerator<WalkStep> {
   const listed = new Set(files.map((f) => f.path));
   const segments = files.filter((f) => segmentNumberOf(f.path) !== undefined).sort((a, b) => (segmentNumberOf(a.path) ?? 0) - (segmentNumberOf(b.path) ?? 0));
   const fatal = (path: string, detail: string): WalkStep => ({ problem: { path, detail }, fatal: true });
@@ -404,7 +422,8 @@ async function* walkSegmentedPages(files: readonly ManifestFile[], open: (path: 
           yield fatal(PAGES_INDEX_FILE, `${named} is in ${e.segment} where ${segments[segmentIndex]?.path ?? 'no further segment'} was expected`);
           return;
         }
-        reader = new ChunkReader(await open(e.segment));
+        const segment = e.segment;
+        reader = new ChunkReader(await open(segment), (got) => hashed(segment, got));
         position = 0;
       }
       if (e.offset !== position) {
@@ -437,13 +456,19 @@ async function* walkSegmentedPages(files: readonly ManifestFile[], open: (path: 
 /**
  * The problems of a version's segmented pages (none when it has no
  * `pages/index.ndjson`): every page checked against the index in one
- * streaming pass over the index and the segments. For `verify`.
+ * streaming pass over the index and the segments. For `verify`: `hashed` gets
+ * the sha256 and size of every segment the pass read to its end, so verify
+ * need not read it again to check it against the manifest.
  */
-export async function checkSegmentedPages(files: readonly ManifestFile[], open: (path: string) => Promise<Readable>): Promise<SegmentedPagesProblem[]> {
+export async function checkSegmentedPages(
+  files: readonly ManifestFile[],
+  open: (path: string) => Promise<Readable>,
+  hashed?: (path: string, got: HashedFile) => void,
+): Promise<SegmentedPagesProblem[]> {
   if (!files.some((f) => f.path === PAGES_INDEX_FILE)) return [];
   const problems: SegmentedPagesProblem[] = [];
   try {
-    for await (const step of walkSegmentedPages(files, open)) if ('problem' in step) problems.push(step.problem);
+    for await (const step of walkSegmentedPages(files, open, hashed)) if ('problem' in step) problems.push(step.problem);
   } catch (err) {
     problems.push({ path: PAGES_INDEX_FILE, detail: `cannot be read with its segments: ${err instanceof Error ? err.message : String(err)}` });
   }

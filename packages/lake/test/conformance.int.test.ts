@@ -157,6 +157,13 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     await backend.rewrite(SOURCE, DATE, 1, 'pages/segment-0004.bin', seg4.subarray(0, seg4.byteLength - 10));
     const truncated = await lake.verify();
     expect(truncated.problems.map((p) => p.detail)).toContainEqual(expect.stringMatching(/^page 7 \(\/products\?limit=3&offset=18\): the segment ends 10 bytes into the page \(truncated/));
+    expect(truncated.problems.map((p) => p.detail), 'the size against the manifest, from the same pass').toContainEqual(`size ${seg4.byteLength - 10} bytes, the manifest says ${seg4.byteLength}`);
+
+    // A segment gone: missing, and the pages' pass says it cannot read on.
+    await backend.remove(SOURCE, DATE, 1, 'pages/segment-0003.bin');
+    const gone = await lake.verify();
+    expect(gone.problems.filter((p) => p.kind === 'missing').map((p) => p.path.split('/').slice(-2).join('/'))).toEqual(['pages/segment-0003.bin']);
+    expect(gone.problems.map((p) => p.detail)).toContainEqual(expect.stringMatching(/^cannot be read with its segments: /));
   });
 
   it('an aborted session and a quarantined one leave no version', async () => {

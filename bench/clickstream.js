@@ -86,6 +86,10 @@ function summarize(samples) {
     seconds: times.map((t) => round(t, 3)),
     // CPU time is far less disturbed by other processes than wall time: a steadier comparison on a busy machine.
     rowsPerCpuSecond: round(rows / Math.min(...samples.map((s) => s.cpuSeconds))),
+    // The main thread's own CPU time (best and median round): what moving work to other threads saves it.
+    ...(samples[0].mainThreadCpuSeconds === undefined
+      ? {}
+      : { mainThreadCpuSeconds: round(Math.min(...samples.map((s) => s.mainThreadCpuSeconds)), 3), medianMainThreadCpuSeconds: round(median(samples.map((s) => s.mainThreadCpuSeconds)), 3) }),
     ...(samples[0].peakRssMb === undefined ? {} : { peakRssMb: Math.max(...samples.map((s) => s.peakRssMb)) }),
   };
 }
@@ -251,6 +255,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
       `${title}: rows/s of the fastest round (median round) [seconds per round]; rows per CPU-second`,
       `  csv-parser alone (count rows): ${f(r.csvParser.rowsPerSecond)} (${f(r.csvParser.medianRowsPerSecond)}) [${r.csvParser.seconds.join(', ')}]; ${f(r.csvParser.rowsPerCpuSecond)}/CPU-s`,
       `  our ingest (full):             ${f(r.ours.rowsPerSecond)} (${f(r.ours.medianRowsPerSecond)}) [${r.ours.seconds.join(', ')}]; ${f(r.ours.rowsPerCpuSecond)}/CPU-s, peak RSS ${r.ours.peakRssMb} MB, ${f(r.ours.rejected)} rejected`,
+      r.ours.mainThreadCpuSeconds === undefined ? '' : `  our main thread's CPU time:    ${r.ours.mainThreadCpuSeconds} s best, ${r.ours.medianMainThreadCpuSeconds} s median (the rest of its CPU time ran on other threads)`,
       r.duckdb.skipped ? `  DuckDB: skipped (${r.duckdb.skipped})` : `  DuckDB, 1 thread, typed scan: ${f(r.duckdb.rowsPerSecond)} (${f(r.duckdb.medianRowsPerSecond)}) [${r.duckdb.seconds.join(', ')}]; ${f(r.duckdb.rowsPerCpuSecond)}/CPU-s`,
       r.python.skipped ? `  python3 csv: skipped (${r.python.skipped})` : `  python3 csv copy:              ${f(r.python.rowsPerSecond)} (${f(r.python.medianRowsPerSecond)}) [${r.python.seconds.join(', ')}]; ${f(r.python.rowsPerCpuSecond)}/CPU-s`,
       `  ours / csv-parser: ${r.ratios.oursVsCsvParser}× fastest, ${r.ratios.oursVsCsvParserMedian}× median, ${r.ratios.oursVsCsvParserCpu}× per CPU-second (target ≥ ${TARGET_RATIO}×); per round ${r.ratios.oursVsCsvParserPerRound.join(', ')}`,

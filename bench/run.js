@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark the issues define, on generated data, each
 // figure beside its peer measured in the same run. Writes
 // bench/results/latest.json and bench/results/latest.md.
-//   node bench/run.js [--quick] [--only clickstream,products,backfill,killRecovery,s3] [--skip-1gb]
+//   node bench/run.js [--quick] [--only clickstream,products,productsRateLimited,productsScale,backfill,killRecovery,s3] [--skip-1gb]
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +41,7 @@ async function section(name, file, fn) {
 await section('clickstream', 'clickstream.js', (m) => m.runClickstreamBench({ rows: quick ? 200_000 : 1_000_000, skip1gb: values['skip-1gb'] === true || quick }));
 await section('products', 'products.js', (m) => m.runProductsBench({ products: quick ? 20_000 : 100_000, pageSize: 100, pageCacheMb: 0 }));
 await section('productsRateLimited', 'products-rate-limit.js', (m) => m.runRateLimitedBench({ products: 10_000, pageSize: 100, rate: '20/1s' }));
+await section('productsScale', 'products-scale.js', (m) => m.runProductsScaleBench({ sizes: quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000, 3_000_000], pageSize: 100 }));
 await section('backfill', 'backfill.js', (m) => m.runBackfillBench({ days: quick ? 60 : 365 }));
 await section('killRecovery', 'kill-recovery.js', (m) => m.runKillRecoveryBench({ rounds: quick ? 1 : 3 }));
 await section('s3', 's3-lake.js', (m) => m.runS3LakeBench({ rows: quick ? 200_000 : 1_000_000, products: 5000, rounds: quick ? 2 : 5, skip1gb: values['skip-1gb'] === true || quick }));
@@ -77,6 +78,13 @@ if (p && !p.error && !p.skipped) {
   const ours = p.ours;
   const naive = p.naive;
   rows.push(['product snapshot, 100 per page (mock renders every page, no cache)', `${fmt(ours?.productsPerSecond)} products/s · ${fmt(ours?.requestsPerSecond)} req/s`, `naive fetch loop ${fmt(naive?.productsPerSecond)} products/s`, `${fmt(ours?.productsPerSecond / naive?.productsPerSecond, 2)}× (target ≥ 1×)`]);
+}
+const ps = results.productsScale;
+if (ps && !ps.error && !ps.skipped) {
+  for (const r of ps.runs) {
+    rows.push([`product snapshot of ${fmt(r.products)} at ${ps.pageSize}/page, one worker process`, `peak RSS ${fmt(r.peakRssMib, 1)} MiB (idle ${fmt(r.idleRssMib, 1)})`, `${fmt(r.filesInVersion)} files in the version · manifest ${fmt(r.manifestBytes / 1024, 1)} KiB · ${fmt(r.seconds, 1)} s`, '']);
+  }
+  if (ps.peakGrowth100kTo3mMib !== undefined) rows.push(['product snapshot peak RSS, 100k → 3M products', `+${fmt(ps.peakGrowth100kTo3mMib, 1)} MiB`, 'bound 20 MiB', ps.target.met ? 'ok' : 'OVER']);
 }
 const rl = results.productsRateLimited;
 if (rl && !rl.error && !rl.skipped) {

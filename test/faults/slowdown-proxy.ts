@@ -1,5 +1,5 @@
-import { createServer, request } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { request } from 'node:http';
+import { startLoopbackServer } from './loopback-server.js';
 
 /**
  * A loopback HTTP proxy in front of the real S3 server that answers
@@ -25,8 +25,7 @@ export async function startSlowDownProxy(upstreamEndpoint: string): Promise<Slow
   let budget = 0;
   let slowedDown = 0;
   let passed = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const server = await startLoopbackServer((req, res) => {
     if (budget > 0) {
       budget -= 1;
       slowedDown += 1;
@@ -48,21 +47,12 @@ export async function startSlowDownProxy(upstreamEndpoint: string): Promise<Slow
     out.on('error', (err) => res.destroy(err));
     req.pipe(out);
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${server.port}`,
     slowDownNext(times) {
       budget = times;
     },
     counts: () => ({ slowedDown, passed }),
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }

@@ -1,5 +1,5 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { startLoopbackServer } from './loopback-server.js';
 
 /** A loopback proxy in front of an API that can stall answers in the middle of their body. */
 export interface StallProxy {
@@ -22,9 +22,8 @@ export async function startStallProxy(upstreamUrl: string): Promise<StallProxy> 
   let matcher: (url: URL) => boolean = () => false;
   let stalled = 0;
   const held = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
 
-  const server = createServer((req, res) => {
+  const server = await startLoopbackServer((req, res) => {
     const target = new URL(req.url ?? '/', upstream.origin);
     const stall = budget > 0 && matcher(target);
     if (stall) budget -= 1;
@@ -49,24 +48,16 @@ export async function startStallProxy(upstreamUrl: string): Promise<StallProxy> 
         res.destroy(err instanceof Error ? err : new Error(String(err)));
       });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}${upstream.pathname}`,
+    url: `http://127.0.0.1:${server.port}${upstream.pathname}`,
     stallNext(times, match) {
       budget = times;
       matcher = match;
     },
     stalled: () => stalled,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const r of held) r.destroy();
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const r of held) r.destroy();
+      return server.close();
+    },
   };
 }

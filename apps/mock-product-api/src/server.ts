@@ -68,9 +68,11 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
   /** Responses held open on purpose (stall, latency), released on close. */
   const held = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
+  /** When each `/products` request arrived (the stats count an answer in the window of its request). */
+  const arrivals = new WeakMap<ServerResponse, number>();
 
   function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}, counted = true): void {
-    if (counted) stats.outcome(status);
+    if (counted) stats.outcome(status, arrivals.get(res));
     res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(body)), ...headers });
     res.end(body);
   }
@@ -124,20 +126,20 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
     }
     switch (kind) {
       case 'reset':
-        stats.outcome('reset');
+        stats.outcome('reset', arrivals.get(res));
         req.socket.destroy();
         return;
       case 'stall':
-        stats.outcome('stalled');
+        stats.outcome('stalled', arrivals.get(res));
         held.add(res);
         return;
       case 'deep-json':
-        stats.outcome(200);
+        stats.outcome(200, arrivals.get(res));
         res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(DEEP_JSON.byteLength) });
         res.end(DEEP_JSON);
         return;
       case 'html':
-        stats.outcome(200);
+        stats.outcome(200, arrivals.get(res));
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(HTML_ERROR_PAGE)) });
         res.end(HTML_ERROR_PAGE);
         return;
@@ -147,12 +149,12 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
     if (kind === undefined) {
       const page = cleanPage(window, requestUrl);
       if (etagMatches(header(req, 'if-none-match'), page.etag)) {
-        stats.outcome(304);
+        stats.outcome(304, arrivals.get(res));
         res.writeHead(304, { etag: page.etag, ...page.headers });
         res.end();
         return;
       }
-      stats.outcome(200);
+      stats.outcome(200, arrivals.get(res));
       res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(page.body.byteLength), etag: page.etag, 'cache-control': 'no-cache', ...page.headers });
       res.end(page.body);
       return;
@@ -168,7 +170,7 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
     }
     const etag = etagOf(page.body);
     if (etagMatches(header(req, 'if-none-match'), etag)) {
-      stats.outcome(304);
+      stats.outcome(304, arrivals.get(res));
       res.writeHead(304, { etag, ...page.headers });
       res.end();
       return;
@@ -185,7 +187,7 @@ export async function startMockProductApi(input: MockApiInput = {}): Promise<Moc
       if (!(err instanceof BadRequestError)) throw err;
       badRequest = err.message;
     }
-    stats.request(window?.page);
+    arrivals.set(res, stats.request(window?.page));
     if (options.token !== undefined && header(req, 'authorization') !== `Bearer ${options.token}`) {
       sendError(res, 401, 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="products"' });
       return;

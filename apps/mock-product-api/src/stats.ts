@@ -36,21 +36,28 @@ export class StatsRecorder {
     this.servedPerWindow = new WindowPeak(windowMs);
   }
 
-  /** A `/products` request arrived for `page` (undefined when its parameters were bad). */
-  request(page: number | undefined): void {
+  /** A `/products` request arrived for `page` (undefined when its parameters were bad); answers when (for `outcome`). */
+  request(page: number | undefined): number {
+    const at = this.now();
     this.requests += 1;
     if (page !== undefined) this.byPage.set(page, (this.byPage.get(page) ?? 0) + 1);
-    this.received.add(this.now());
-    this.receivedPerWindow.add(this.now());
+    this.received.add(at);
+    this.receivedPerWindow.add(at);
+    return at;
   }
 
-  /** How a `/products` request ended: an HTTP status, `reset` or `stalled`. */
-  outcome(outcome: number | 'reset' | 'stalled'): void {
+  /**
+   * How a `/products` request ended: an HTTP status, `reset` or `stalled`. A
+   * 200 counts in the window its request arrived in (`receivedAt`, what
+   * `request` answered), which is where the limiter admitted it: a page that
+   * takes a while to render never moves into the next window.
+   */
+  outcome(outcome: number | 'reset' | 'stalled', receivedAt: number = this.now()): void {
     const key = String(outcome);
     this.byOutcome.set(key, (this.byOutcome.get(key) ?? 0) + 1);
     if (outcome === 200) {
-      this.served.add(this.now());
-      this.servedPerWindow.add(this.now());
+      this.served.add(receivedAt);
+      this.servedPerWindow.add(receivedAt);
     }
   }
 

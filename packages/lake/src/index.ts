@@ -58,3 +58,4 @@ export {
   type SegmentedPagesProblem,
   type HashedFile,
 } from './segmented-pages.js';
+export { ThreadedSha256, stopSha256Thread, THREADED_SHA256_MIN_BYTES, THREADED_SHA256_RING_BYTES } from './threaded-sha256.js';

@@ -1,8 +1,9 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { IngestError, TransientError } from '@recomart/jobs';
 import type { LakeFileSystem, WriteHandle } from './file-system.js';
 import { ioFailure } from './lake-errors.js';
+import { ThreadedSha256 } from './threaded-sha256.js';
 import type { FileSink, ManifestFile } from './types.js';
 
 /**
@@ -39,11 +40,20 @@ export interface StagedFileOptions {
  * feels backpressure and nothing is buffered whole); on `end()` it hands the
  * open file to its session, which fsyncs it before publishing. An I/O error
  * becomes a retryable `TransientError`.
+ *
+ * The sha256 runs beside the caller (`ThreadedSha256`): each chunk is copied
+ * into a ring the process's hashing thread reads, so a large file's hashing
+ * takes no time from the thread that parses it; a write completes once its
+ * bytes are on their way to disk and copied for the hash (the ring's room is
+ * the hash's backpressure). A file shorter than `THREADED_SHA256_MIN_BYTES`
+ * is hashed here when it ends, with no thread round trip.
  */
 class HashingFileWriter extends Writable {
   private handle: WriteHandle | undefined;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash = new ThreadedSha256();
   bytes = 0;
+  /** The sha256 of the bytes taken: the whole file's once finished, the bytes it got once closed unfinished (unset when hashing failed). */
+  sha256: string | undefined;
   /** Set when a filesystem call failed (not when the writer was destroyed by its user). */
   ioError: IngestError | undefined;
 
@@ -54,6 +64,12 @@ class HashingFileWriter extends Writable {
   private fail(err: unknown, action: string): IngestError {
     this.ioError ??= ioFailure(err, `${action} ${JSON.stringify(this.options.name)}`);
     return this.ioError;
+  }
+
+  /** The hashing thread failed (not an I/O error: the file on disk is fine, its digest is not known). */
+  private hashFailure(err: unknown): TransientError {
+    const msg = err instanceof Error ? err.message : String(err);
+    return new TransientError(`lake: hashing staged file ${JSON.stringify(this.options.name)} failed: ${msg}`, { cause: err });
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -76,13 +92,33 @@ class HashingFileWriter extends Writable {
       callback(new TransientError(`lake: staged file ${JSON.stringify(this.options.name)} is not open`));
       return;
     }
-    this.hash.update(chunk);
-    handle.write(chunk).then(
+    let copied: Promise<void> | undefined;
+    try {
+      copied = this.hash.update(chunk);
+    } catch (err) {
+      callback(this.hashFailure(err));
+      return;
+    }
+    const written = handle.write(chunk).then(
       () => {
         this.bytes += chunk.byteLength;
-        callback();
       },
-      (err: unknown) => callback(this.fail(err, 'writing staged file')),
+      (err: unknown) => {
+        throw this.fail(err, 'writing staged file');
+      },
+    );
+    const both =
+      copied === undefined
+        ? written
+        : Promise.all([
+            written,
+            copied.catch((err: unknown) => {
+              throw this.hashFailure(err);
+            }),
+          ]);
+    both.then(
+      () => callback(),
+      (err: unknown) => callback(err instanceof Error ? err : new TransientError(String(err))),
     );
   }
 
@@ -101,28 +137,37 @@ class HashingFileWriter extends Writable {
       return;
     }
     this.handle = undefined;
-    this.options.release(handle).then(
-      () => callback(),
-      (err: unknown) => callback(this.fail(err, 'flushing staged file')),
+    Promise.all([
+      this.options.release(handle).catch((err: unknown) => {
+        throw this.fail(err, 'flushing staged file');
+      }),
+      this.hash.digest().catch((err: unknown) => {
+        throw this.hashFailure(err);
+      }),
+    ]).then(
+      ([, sha256]) => {
+        this.sha256 = sha256;
+        callback();
+      },
+      (err: unknown) => callback(err instanceof Error ? err : new TransientError(String(err))),
     );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const handle = this.handle;
     this.handle = undefined;
-    if (!handle) {
-      callback(error);
-      return;
-    }
-    handle.close().then(
+    // Ends the hash too (after a finish: the same digest): the digest of the bytes taken, for a quarantine listing.
+    const hashed = this.hash.digest().then(
+      (sha256) => {
+        this.sha256 ??= sha256;
+      },
+      () => undefined,
+    );
+    const closed = handle ? handle.close().catch(() => undefined) : undefined;
+    Promise.all([hashed, closed]).then(
       () => callback(error),
       () => callback(error),
     );
-  }
-
-  /** The sha256 so far (the whole file's once finished). */
-  digest(): string {
-    return this.hash.copy().digest('hex');
   }
 }
 
@@ -143,8 +188,12 @@ export interface SessionFile {
   readonly ioError: IngestError | undefined;
   /** Ends an unfinished file for the session (its `done` rejects with `reason`); no-op once settled. */
   stop(reason: Error): void;
-  /** Bytes written so far and their sha256 (for a quarantine listing of an unfinished file). */
-  progress(): { bytes: number; sha256: string };
+  /**
+   * Bytes written so far and their sha256 (for a quarantine listing of an
+   * unfinished file), read once the file is closed; the sha256 is left out
+   * when it is not known (the hashing failed).
+   */
+  progress(): { bytes: number; sha256?: string };
 }
 
 /** A file streamed into a session's staging area (`createFile`). */
@@ -168,7 +217,7 @@ export class StagedFile implements FileSink, SessionFile {
     this.done = new Promise<ManifestFile>((resolve, reject) => {
       stream.once('finish', () => {
         finished = true;
-        this.result = { path: options.name, bytes: stream.bytes, sha256: stream.digest(), origin: options.origin };
+        this.result = { path: options.name, bytes: stream.bytes, sha256: stream.sha256 as string, origin: options.origin };
         resolve(this.result);
       });
       stream.once('close', () => {
@@ -217,9 +266,10 @@ export class StagedFile implements FileSink, SessionFile {
     return this.result === undefined && this.failure === undefined;
   }
 
-  /** Bytes written so far and their sha256 (for a quarantine listing of an unfinished file). */
-  progress(): { bytes: number; sha256: string } {
-    return { bytes: this.stream.bytes, sha256: this.stream.digest() };
+  /** Bytes written and the sha256 of the bytes taken (known once closed; left out before, or when the hashing failed). */
+  progress(): { bytes: number; sha256?: string } {
+    const sha256 = this.stream.sha256;
+    return sha256 === undefined ? { bytes: this.stream.bytes } : { bytes: this.stream.bytes, sha256 };
   }
 }
 

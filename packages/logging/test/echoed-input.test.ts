@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { echoInput } from '@recomart/logging';
+import { echoInput, showText } from '@recomart/logging';
 
 describe('echoInput', () => {
   it('quotes a short value whole', () => {
@@ -18,6 +18,26 @@ describe('echoInput', () => {
     const shown = echoInput({ nested: 'x'.repeat(10_000) });
     expect(shown.length).toBeLessThan(260);
     expect(shown).toMatch(/^\{"nested":"x+… \(10,013 characters\)$/);
-    expect(echoInput(`${'b'.repeat(199)}😀tail`)).toBe(`"${'b'.repeat(199)}…" (205 characters)`);
+    // The length said counts characters (the emoji is one); the cut never splits a character.
+    expect(echoInput(`${'b'.repeat(199)}😀tail`)).toBe(`"${'b'.repeat(199)}…" (204 characters)`);
+    expect(echoInput(`${'b'.repeat(194)}😀😀😀`)).toBe(`"${'b'.repeat(194)}😀😀😀"`);
+  });
+});
+
+describe('showText', () => {
+  it('escapes what a terminal would act on or hide, and nothing else', () => {
+    expect(showText('a\nb\u202ec\u2028"d\\e\u0007\u200b\ufeffé😀')).toBe('"a\\nb\\u202ec\\u2028\\"d\\\\e\\u0007\\u200b\\ufeffé😀"');
+    expect(showText('tab\there "as is"', { quoted: false })).toBe('tab\\there "as is"');
+  });
+
+  it('escapes a lone half of a surrogate pair but keeps a whole pair', () => {
+    expect(showText('x\ud800y\udc00z😀')).toBe('"x\\ud800y\\udc00z😀"');
+  });
+
+  it('cuts where the escaped text reaches max characters, at a whole character, and says the full length', () => {
+    expect(showText('x'.repeat(100), { max: 60 })).toBe(`"${'x'.repeat(60)}…" (100 characters)`);
+    expect(showText('\u202e'.repeat(100), { max: 20 })).toBe(`"${'\\u202e'.repeat(3)}…" (100 characters)`);
+    expect(showText('\u202e'.repeat(3), { max: 20 })).toBe(`"${'\\u202e'.repeat(3)}"`);
+    expect(showText('y'.repeat(60), { max: 60 })).toBe(`"${'y'.repeat(60)}"`);
   });
 });

@@ -2,6 +2,7 @@ import { createGunzip } from 'node:zlib';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '@recomart/config';
+import { TransientError } from '@recomart/jobs';
 import { PAGES_INDEX_FILE, readSnapshotPages, type Lake, type Manifest } from '@recomart/lake';
 import { createRecordParser } from './clickstream/record-parser.js';
 import { RejectedRows } from './clickstream/rejected-rows.js';
@@ -62,19 +63,26 @@ async function recountClickstream(lake: Lake, m: Manifest, config: Config): Prom
 
 async function recountProducts(lake: Lake, m: Manifest, config: Config): Promise<RecountMismatch[]> {
   const s = config.products;
-  const validator = new ProductValidator(s.fieldMap);
+  const validator = new ProductValidator(s.fieldMap, { dataDir: config.dataDir });
   let pages = 0;
   try {
-    for await (const page of readSnapshotPages(lake, m.source, m.date, m.version)) {
-      pages += 1;
-      try {
-        validator.check(parsePage(page.bytes, null, { itemsField: s.itemsField, totalField: s.totalField, cursorField: s.cursorField }).items);
-      } catch (err) {
-        return [{ path: PAGES_INDEX_FILE, detail: `page ${page.page} (${page.url}) cannot be read as a page: ${err instanceof Error ? err.message : String(err)}` }];
+    try {
+      for await (const page of readSnapshotPages(lake, m.source, m.date, m.version)) {
+        pages += 1;
+        try {
+          validator.check(parsePage(page.bytes, null, { itemsField: s.itemsField, totalField: s.totalField, cursorField: s.cursorField }).items);
+        } catch (err) {
+          if (err instanceof TransientError) throw err;
+          return [{ path: PAGES_INDEX_FILE, detail: `page ${page.page} (${page.url}) cannot be read as a page: ${err instanceof Error ? err.message : String(err)}` }];
+        }
       }
+    } catch (err) {
+      if (err instanceof TransientError) throw err;
+      return [{ path: PAGES_INDEX_FILE, detail: `the pages cannot be read: ${err instanceof Error ? err.message : String(err)}` }];
     }
-  } catch (err) {
-    return [{ path: PAGES_INDEX_FILE, detail: `the pages cannot be read: ${err instanceof Error ? err.message : String(err)}` }];
+    await validator.finish();
+  } finally {
+    await validator.dispose();
   }
   const claimedPages = m.validation.pages;
   if (typeof claimedPages === 'number' && claimedPages !== pages) {

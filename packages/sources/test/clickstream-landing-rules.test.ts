@@ -114,8 +114,8 @@ describe('judgeLanding (the landing rules over a listing)', () => {
 describe('showName', () => {
   it('escapes control, bidi and separator characters and cuts long names', () => {
     expect(showName('a\nb\u202ec\u2028"d')).toBe('"a\\nb\\u202ec\\u2028\\"d"');
-    expect(showName('x'.repeat(100))).toBe(`"${'x'.repeat(60)}"… (100 characters)`);
-    expect(showName('\u202e'.repeat(100))).toBe(`"${'\\u202e'.repeat(10)}"… (100 characters)`);
+    expect(showName('x'.repeat(100))).toBe(`"${'x'.repeat(60)}…" (100 characters)`);
+    expect(showName('\u202e'.repeat(100))).toBe(`"${'\\u202e'.repeat(10)}…" (100 characters)`);
     expect(showName('tab\there', { quoted: false })).toBe('tab\\there');
   });
 });

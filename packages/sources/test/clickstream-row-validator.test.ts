@@ -116,7 +116,7 @@ describe('RowValidator', () => {
 
   it('cuts long offending values in messages', () => {
     const { rejected } = validate([`1001,2001,${'x'.repeat(200)},2024-05-01T10:00:00.000Z,web`]);
-    expect(rejected[0]?.messages).toEqual([`event_type must be one of view, click, add_to_cart, got "${'x'.repeat(80)}…"`]);
+    expect(rejected[0]?.messages).toEqual([`event_type must be one of view, click, add_to_cart, got "${'x'.repeat(80)}…" (200 characters)`]);
   });
 
   it('applies the timestamp tolerance', () => {

@@ -58,7 +58,8 @@ describe.each(STYLES)('products source, %s pagination, behind a fixed-window lim
     const { result, handbacks } = await untilDone(h, 20);
     const stats = h.api.stats();
     expect(result, JSON.stringify(stats)).toMatchObject({ status: 'committed', version: 1, records: 50, files: 50 });
-    expect(handbacks.length, 'at least two windows were spent').toBeGreaterThanOrEqual(2);
+    // 50 pages need three windows of 20; an attempt that straddles a window's turn can take up to 40, so at least one hand-back.
+    expect(handbacks.length, 'the limit was met and the job handed back').toBeGreaterThanOrEqual(1);
     expect(handbacks[0]?.resumeAtPage).toBeGreaterThan(1);
     expect(handbacks[0]?.message).toMatch(/; \d+ pages? kept, the next attempt resumes at page \d+$/);
     // Every page was served once; the only repeats are the one request per attempt that met the 429.

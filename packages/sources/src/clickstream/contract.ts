@@ -1,3 +1,5 @@
+import { showText } from '@recomart/logging';
+
 /**
  * The clickstream file contract: the columns every export must have (in any
  * order), the event types, and the row-level rejection reasons with their
@@ -27,12 +29,12 @@ export const REJECT_REASONS = [
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-/** Longest excerpt of an offending value quoted in a message. */
+/** Longest excerpt of an offending value quoted in a message, in characters. */
 const QUOTE_MAX = 80;
 
-/** A value as quoted in a message: JSON-escaped, cut to 80 characters. */
+/** A value as quoted in a rejection message: `showText` (escaped, cut to 80 characters with its length). */
 export function quoteValue(value: string): string {
-  return JSON.stringify(value.length > QUOTE_MAX ? `${value.slice(0, QUOTE_MAX)}…` : value);
+  return showText(value, { max: QUOTE_MAX });
 }
 
 /** The exact one-line messages of the rejection reasons. */

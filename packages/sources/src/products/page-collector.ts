@@ -179,7 +179,7 @@ export class PageCollector implements StoredPages {
           if (this.writeFailure === undefined) {
             await this.store.append(page);
             this.written += 1;
-            this.progress({ pages: this.written, rows: this.rows, bytes: this.bytes, rejected: this.validator.rejected });
+            this.progress({ pages: this.written, rows: this.rows, bytes: this.bytes, rejected: this.validator.rejectedSoFar });
           }
         } catch (error) {
           this.writeFailure ??= { error };

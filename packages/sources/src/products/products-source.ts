@@ -153,12 +153,13 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       // The hand-back counters still hold (same settings): only the pages go.
       kept = kept === undefined ? undefined : { ...kept, next: null, apiTotal: null };
     }
-    const validator = new ProductValidator(s.fieldMap);
+    const validator = new ProductValidator(s.fieldMap, { dataDir: ctx.config.dataDir });
     let prepared: Prepared;
     try {
       prepared = await prepare(session, kept, validator, shape, shownApi, s.segmentBytes, (p) => ctx.progress(p));
     } catch (err) {
       await abortQuietly(session, ctx, secrets);
+      await validator.dispose();
       throw err;
     }
     const { requests, collector, writer, resumePoint } = prepared;
@@ -209,6 +210,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       await requests.finish();
       if (ctx.signal.aborted) throw new TransientError('products snapshot interrupted before commit');
       collector.checkTotal();
+      await validator.finish();
       const firstRequestAt = kept?.firstRequestAt ?? fetcher.firstSentAt ?? started;
       const lastRequestAt = fetcher.lastAnsweredAt ?? kept?.lastRequestAt ?? Date.now();
       const attempts = [...(kept?.attempts ?? []), attemptRecord('committed')];
@@ -285,6 +287,7 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       throw err;
     } finally {
       transport.close();
+      await validator.dispose();
     }
   };
 }

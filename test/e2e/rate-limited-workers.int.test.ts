@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake } from '@recomart/lake';
+import { openLake, readSnapshotPages } from '@recomart/lake';
 import { productApiStand, type ProductApiStand } from '../helpers/product-api-stand.js';
 import { runRecomart } from '../helpers/run-cli.js';
 
@@ -38,7 +38,11 @@ describe('two workers behind one fixed-window API limit', () => {
     for (const d of ['2026-02-01', '2026-02-02']) {
       const m = await lake.readManifest('products', d);
       expect(m?.records, d).toBe(60);
-      expect(m?.files).toHaveLength(60);
+      expect(m?.validation.pages, d).toBe(60);
+      const pages: number[] = [];
+      for await (const page of readSnapshotPages(lake, 'products', d, m?.version ?? 0)) pages.push(page.page);
+      expect(pages, `${d}: every page once, in order, across the attempts`).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(m?.files.some((f) => f.path.includes('loose')), 'no loose page committed').toBe(false);
     }
     expect(stats.byOutcome['200'], 'every page served once per date').toBe(120);
     expect(stats.rateLimited, 'the limit was met').toBeGreaterThan(0);

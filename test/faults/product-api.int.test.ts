@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockProductApi, type FaultRule, type MockApiHandle } from '@recomart/mock-product-api';
 import type { AuditEvent } from '@recomart/logging';
-import type { Manifest } from '@recomart/lake';
+import { readSnapshotPages, type Manifest, type SnapshotPage } from '@recomart/lake';
+import { readRequestLog, type RequestLogEntry } from '@recomart/sources';
 import type { IngestJobResult } from '@recomart/queue';
 import { FaultStand } from './fault-stand.js';
 import { snapshotLake } from './lake-snapshot.js';
@@ -21,13 +22,6 @@ const WORKER_ENV: Record<string, string> = {
   JOB_ATTEMPTS: '4',
 };
 
-interface RequestLogEntry {
-  page: number;
-  attempt: number;
-  status: number | null;
-  error?: string;
-}
-
 interface CaseOutcome {
   jobId: string;
   result?: IngestJobResult;
@@ -37,7 +31,9 @@ interface CaseOutcome {
   trail: string[];
   events: AuditEvent[];
   manifest: Manifest | undefined;
-  /** The request log of page `n` in the committed manifest, as `status` or `error`. */
+  /** The committed version's request log (`_requests.ndjson`). */
+  requests: RequestLogEntry[];
+  /** The request log of page `n` in the committed version, as `status` or `error`. */
   page(n: number): Array<number | string | null>;
 }
 
@@ -90,7 +86,7 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
     });
     expect(report.problems).toEqual([]);
     expect(report.staging).toEqual([]);
-    const requests = ((manifest?.provenance as { requests?: RequestLogEntry[] } | undefined)?.requests ?? []) as RequestLogEntry[];
+    const requests: RequestLogEntry[] = manifest === undefined ? [] : await readRequestLog(s.lake, 'products', date, manifest.version);
     return {
       jobId,
       ...(result ? { result } : {}),
@@ -99,6 +95,7 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
       trail: events.map((e) => (e.type === 'retry-scheduled' && e.rateLimited === true ? 'retry-scheduled:rateLimited' : e.type)),
       events,
       manifest,
+      requests,
       page: (n) => requests.filter((r) => r.page === n).map((r) => (r.status === 200 ? 200 : (r.status ?? r.error ?? null))),
     };
   }
@@ -134,10 +131,10 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
     expect(o.result).toMatchObject({ status: 'committed', version: 1, records: 30 });
     expect(o.trail).toEqual(['started', 'committed']);
     expect(o.page(3)).toEqual([200, 200, 200]);
-    const body = await s.lake.openFile('products', o.result?.date ?? '', 1, 'pages/000003.json');
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    expect(() => JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown).not.toThrow();
+    const pages: SnapshotPage[] = [];
+    for await (const page of readSnapshotPages(s.lake, 'products', o.result?.date ?? '', 1)) pages.push(page);
+    expect(pages.map((p) => p.page)).toEqual([1, 2, 3]);
+    expect(() => JSON.parse((pages[2] as SnapshotPage).bytes.toString('utf8')) as unknown).not.toThrow();
   });
 
   it('429 with Retry-After: 1 (within PRODUCTS_MAX_RETRY_AFTER_MS): waited out inside the attempt, committed', async () => {
@@ -182,7 +179,7 @@ describe('fault 7: the product API misbehaves under a real worker process', () =
     expect(o.result).toMatchObject({ status: 'committed', version: 1, records: 30 });
     expect(o.trail).toEqual(['started', 'committed']);
     expect(o.page(2)).toEqual([200, 200, 200]);
-    const log = (o.manifest?.provenance as { requests: RequestLogEntry[] }).requests.filter((r) => r.page === 2 && r.error !== undefined);
+    const log = o.requests.filter((r) => r.page === 2 && r.error !== undefined);
     expect(log.map((r) => r.error)).toEqual([0, 1].map(() => expect.stringMatching(/^malformed page from http:\S+cursor=\S+: body nests arrays or objects deeper than 64 levels \(200000 bytes\)$/)));
   });
 

@@ -36,6 +36,10 @@ class AnnouncingSession implements WriteSession {
     return this.inner.readFile(name);
   }
 
+  removeFile(name: string): Promise<void> {
+    return this.inner.removeFile(name);
+  }
+
   createFile(name: string, origin: string): ReturnType<WriteSession['createFile']> {
     return this.inner.createFile(name, origin);
   }

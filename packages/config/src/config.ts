@@ -81,6 +81,8 @@ export interface Config {
     readonly allowRedirects: readonly string[];
     readonly timeoutMs: number;
     readonly maxPages: number;
+    /** Size at which a segment file of page bodies is closed (at a page boundary). */
+    readonly segmentBytes: number;
     readonly concurrency: number;
     readonly pageRetries: number;
     readonly retryBaseMs: number;
@@ -247,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowRedirects: x.PRODUCTS_ALLOW_REDIRECTS,
       timeoutMs: x.PRODUCTS_TIMEOUT_MS,
       maxPages: x.PRODUCTS_MAX_PAGES,
+      segmentBytes: x.PRODUCTS_SEGMENT_BYTES,
       concurrency: x.PRODUCTS_CONCURRENCY,
       pageRetries: x.PRODUCTS_PAGE_RETRIES,
       retryBaseMs: x.PRODUCTS_RETRY_BASE_MS,

@@ -203,6 +203,15 @@ export const variables = {
   ),
   PRODUCTS_TIMEOUT_MS: integer({ name: 'PRODUCTS_TIMEOUT_MS', defaultValue: '10000', doc: 'Per-request timeout.' }, 1, 10 * MINUTE),
   PRODUCTS_MAX_PAGES: integer({ name: 'PRODUCTS_MAX_PAGES', defaultValue: '100000', doc: 'A snapshot needing more pages is aborted.' }, 1),
+  PRODUCTS_SEGMENT_BYTES: integer(
+    {
+      name: 'PRODUCTS_SEGMENT_BYTES',
+      defaultValue: String(64 * 1024 * 1024),
+      doc: 'Page bodies are stored as received, concatenated in page order into segment files (`pages/segment-0001.bin` …) indexed by `pages/index.ndjson`; a segment is closed at the first page boundary at or past this size. A resumed attempt reads the last, partial segment back into memory once, so this also bounds that.',
+    },
+    1,
+    1024 * 1024 * 1024,
+  ),
   PRODUCTS_CONCURRENCY: integer({ name: 'PRODUCTS_CONCURRENCY', defaultValue: '4', doc: 'Pages fetched at once (offset and page pagination).' }, 1, 64),
   PRODUCTS_PAGE_RETRIES: integer({ name: 'PRODUCTS_PAGE_RETRIES', defaultValue: '5', doc: 'Retries of one page (timeouts, resets, 5xx, bad bodies) before the job attempt fails.' }, 0, 100),
   PRODUCTS_RETRY_BASE_MS: integer({ name: 'PRODUCTS_RETRY_BASE_MS', defaultValue: '250', doc: 'Base of the per-page exponential backoff with full jitter.' }, 0, MINUTE),

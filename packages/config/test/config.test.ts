@@ -109,6 +109,7 @@ describe('loadConfig', () => {
     ["PRODUCTS_ALLOW_REDIRECTS", "https://cdn.example.com/path", 'PRODUCTS_ALLOW_REDIRECTS must be comma-separated origins such as https://cdn.example.com:8443 (scheme, host and port only), got "https://cdn.example.com/path"'],
     ["PRODUCTS_TIMEOUT_MS", "0", 'PRODUCTS_TIMEOUT_MS must be an integer from 1 to 600000, got "0"'],
     ["PRODUCTS_MAX_PAGES", "0", 'PRODUCTS_MAX_PAGES must be an integer >= 1, got "0"'],
+    ["PRODUCTS_SEGMENT_BYTES", "0", 'PRODUCTS_SEGMENT_BYTES must be an integer from 1 to 1073741824, got "0"'],
     ["PRODUCTS_CONCURRENCY", "65", 'PRODUCTS_CONCURRENCY must be an integer from 1 to 64, got "65"'],
     ["PRODUCTS_PAGE_RETRIES", "1.5", 'PRODUCTS_PAGE_RETRIES must be an integer from 0 to 100, got "1.5"'],
     ["PRODUCTS_RETRY_BASE_MS", "x", 'PRODUCTS_RETRY_BASE_MS must be an integer from 0 to 60000, got "x"'],

@@ -28,11 +28,34 @@ export {
   quarantinePath,
   resolveInside,
 } from './layout.js';
-export { manifestSchema, manifestJsonSchema, parseManifest, sameContent } from './manifest.js';
+export { manifestSchema, manifestJsonSchema, parseManifest, sameContent, PROVENANCE_FILES } from './manifest.js';
 export { CorruptVersionError } from './lake-errors.js';
 export { SYNC_WRITE_MAX_BYTES, LAKE_FILE_MODE, LAKE_FOLDER_MODE, nodeFileSystem, type LakeFileSystem, type WriteHandle } from './file-system.js';
 export { hashFile } from './verify.js';
 export { defaultCodeVersion } from './code-version.js';
 export { currentVersions, type CurrentFile, type CurrentPartition } from './current-versions.js';
 export { lakeFreshness, sourceFreshness, type SourceFreshness } from './freshness.js';
+export { continueFile, drained } from './continue-file.js';
+export {
+  PAGES_INDEX_FILE,
+  segmentFileName,
+  segmentNumberOf,
+  looseFileName,
+  loosePageOf,
+  pageIndexLine,
+  indexedPageUrl,
+  resolvePageUrl,
+  parsePageIndexLine,
+  keptPagesOf,
+  keptSegmentPages,
+  checkSegmentedPages,
+  readSnapshotPages,
+  SegmentedPagesWriter,
+  type PageIndexEntry,
+  type PageToStore,
+  type KeptPages,
+  type SnapshotPage,
+  type SegmentedPagesProblem,
+  type HashedFile,
+} from './segmented-pages.js';
 export { ThreadedSha256, stopSha256Thread, THREADED_SHA256_MIN_BYTES, THREADED_SHA256_RING_BYTES } from './threaded-sha256.js';

@@ -17,7 +17,7 @@ export const KEPT_FILE = '_kept.json';
 /** Name prefix of kept staging folders under `raw/.staging/`. */
 export const KEPT_PREFIX = 'kept-';
 
-/** Largest `_kept.json` read back (the source's state holds its request log). @defaultValue 256 MiB */
+/** Largest `_kept.json` read back (a source's state: counters, where to go on). @defaultValue 256 MiB */
 const MAX_KEPT_BYTES = 256 * 1024 * 1024;
 
 const keptRecordSchema = z.strictObject({

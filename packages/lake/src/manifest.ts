@@ -98,12 +98,28 @@ export function sortFiles(files: readonly ManifestFile[]): ManifestFile[] {
   return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Content idempotency: the same set of (path, sha256). Origins and timestamps do not matter. */
+/**
+ * Provenance files: part of a version (listed in its manifest, verified like
+ * any file) but a record of how the data was fetched, not data, so they differ
+ * run to run (timings) and are left out of the content-idempotency check
+ * (`sameContent`). The rule is by exact name at the version's top level, never
+ * by a prefix: `_rejected.ndjson` (clickstream's rejected rows) is content.
+ * - `_requests.ndjson`: the products source's request log, one JSON line per HTTP attempt.
+ */
+export const PROVENANCE_FILES: ReadonlySet<string> = new Set(['_requests.ndjson']);
+
+/**
+ * Content idempotency: the same set of (path, sha256), provenance files
+ * (`PROVENANCE_FILES`) left out. Origins and timestamps do not matter.
+ */
 export function sameContent(a: readonly ManifestFile[], b: readonly ManifestFile[]): boolean {
-  if (a.length !== b.length) return false;
+  const content = (files: readonly ManifestFile[]) => files.filter((f) => !PROVENANCE_FILES.has(f.path));
+  const left = content(a);
+  const right = content(b);
+  if (left.length !== right.length) return false;
   const key = (f: ManifestFile) => `${f.path}\u0000${f.sha256}`;
-  const left = new Set(a.map(key));
-  return b.every((f) => left.has(key(f))) && left.size === a.length;
+  const keys = new Set(left.map(key));
+  return right.every((f) => keys.has(key(f))) && keys.size === left.length;
 }
 
 /**

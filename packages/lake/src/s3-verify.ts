@@ -3,12 +3,15 @@ import { MANIFEST_FILE, parseVersionDir } from './layout.js';
 import { checkDate, checkSourceName } from './names.js';
 import type { S3Lake } from './s3-lake.js';
 import type { VerifyProblem, VerifyReport } from './types.js';
+import type { Readable } from 'node:stream';
+import { checkSegmentedPages, type HashedFile } from './segmented-pages.js';
 import { contentProblem, eachLimited, hashStream, VERIFY_CONCURRENCY } from './verify.js';
 
 /**
  * `verify` of an S3 lake: every committed version's files are streamed back
  * and their bytes counted and hashed against the manifest (the server's own
- * checksums are not trusted); missing objects, objects the manifest does not
+ * checksums are not trusted), every page of a segmented snapshot is checked
+ * against its index (`checkSegmentedPages`); missing objects, objects the manifest does not
  * list, and unreadable manifests are reported with their `s3://` URL.
  * Versions without a manifest (being written, or left by a killed writer) are
  * not part of the lake: `sweep` deals with them. Reads only.
@@ -49,8 +52,24 @@ export async function verifyS3(lake: S3Lake, filter: { source?: string; date?: s
         }
         const files = loaded.manifest.files;
         filesChecked += files.length;
+        // The pages' pass hashes the segments it reads whole: those are not read again.
+        const hashed = new Map<string, HashedFile>();
+        const openObject = async (rel: string): Promise<Readable> => {
+          const body = objects.has(rel) ? await store.getStream(layout.file(prefix, rel)) : undefined;
+          if (body === undefined) throw new Error(`${rel} is not in the bucket`);
+          return body;
+        };
+        for (const p of await checkSegmentedPages(files, openObject, (rel, got) => hashed.set(rel, got))) {
+          problems.push({ ...at, kind: 'corrupt', path: store.url(layout.file(prefix, p.path)), detail: p.detail });
+        }
         await eachLimited(files, VERIFY_CONCURRENCY, async (f) => {
           const url = store.url(layout.file(prefix, f.path));
+          const got = hashed.get(f.path);
+          if (got !== undefined) {
+            const detail = contentProblem(got, f);
+            if (detail !== undefined) problems.push({ ...at, kind: 'corrupt', path: url, detail });
+            return;
+          }
           try {
             const body = objects.has(f.path) ? await store.getStream(layout.file(prefix, f.path)) : undefined;
             if (body === undefined) {

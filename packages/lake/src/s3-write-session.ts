@@ -533,6 +533,17 @@ export class S3WriteSession implements WriteSession {
     return bytes;
   }
 
+  /** Deletes a finished file's staged object and drops it from the session. */
+  async removeFile(name: string): Promise<void> {
+    this.assertOpen(`remove ${JSON.stringify(name)}`);
+    const file = this.files.get(checkFileName(name));
+    const claim = this.claiming ? await this.claiming.catch(() => undefined) : undefined;
+    if (file?.result === undefined || claim === undefined) throw new InvalidInputError(`file ${JSON.stringify(name)} is not a finished file of the write session for ${this.label}`);
+    this.files.delete(name);
+    this.names.remove(name);
+    await this.deps.store.deleteKeys([this.deps.layout.file(claim.prefix, name)]);
+  }
+
   async abort(): Promise<void> {
     if (this.inFlight) await this.inFlight.catch(() => undefined);
     if (this.state === 'committed' || this.state === 'quarantined') return;

@@ -134,6 +134,14 @@ export class SessionFileNames {
     }
   }
 
+  /**
+   * Frees a name taken by `add` (its file was removed from the session). Its
+   * folders stay known as folders: a file may still not take their names.
+   */
+  remove(name: string): void {
+    this.names.delete(name);
+  }
+
   private conflictOf(name: string): string | undefined {
     const inside = this.folders.get(name);
     if (inside !== undefined) return inside;

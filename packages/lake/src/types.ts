@@ -79,6 +79,14 @@ export interface ResumableStaging {
   keep(state: Record<string, unknown>): Promise<void>;
   /** The bytes of a finished file of this session (written or taken over; checked against its sha256). */
   readFile(name: string): Promise<Buffer>;
+  /**
+   * Removes a finished file (written or taken over) from this session's
+   * staging and frees its name, so it may be written again (e.g. a kept file
+   * continued by a new sink that starts with its bytes). Staging only: never
+   * touches committed data. @throws InvalidInputError when `name` is not a
+   * finished file of the session, or the session is not open.
+   */
+  removeFile(name: string): Promise<void>;
 }
 
 /** A file being streamed into a session: write to `stream`, then await `done`. */

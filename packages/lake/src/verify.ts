@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { errorCode } from './lake-errors.js';
+import { checkSegmentedPages, type HashedFile } from './segmented-pages.js';
 import { MANIFEST_FILE, MANIFEST_SHA256_FILE, parseManifestSha256Line, parseVersionDir, rawRoot, resolveInside } from './layout.js';
 import { SOURCE_NAME_RE, checkDate, checkSourceName } from './names.js';
 import { listDir, loadVersionManifest, partitionDirs } from './partition-reader.js';
@@ -126,13 +128,32 @@ async function checkManifestDigest(ref: VersionRef, problems: VerifyProblem[]): 
   }
 }
 
+/**
+ * Every page of a segmented snapshot against its index (`checkSegmentedPages`),
+ * each problem naming the page and its URL; the sha256 and size of every
+ * segment it read whole (regular files only).
+ */
+async function checkPages(ref: VersionRef, files: readonly ManifestFile[], problems: VerifyProblem[]): Promise<Map<string, HashedFile>> {
+  const hashed = new Map<string, HashedFile>();
+  const open = async (rel: string): Promise<Readable> => {
+    const full = resolveInside(ref.dir, ...rel.split('/'));
+    if (!(await lstat(full)).isFile()) throw new Error(`${rel} is not a regular file`);
+    return createReadStream(full, { highWaterMark: HASH_CHUNK_BYTES });
+  };
+  for (const p of await checkSegmentedPages(files, open, (rel, got) => hashed.set(rel, got))) {
+    problems.push({ ...strip(ref), kind: 'corrupt', path: path.join(ref.dir, p.path), detail: p.detail });
+  }
+  return hashed;
+}
+
 function strip(ref: VersionRef): { source: string; date: string; version: number } {
   return { source: ref.source, date: ref.date, version: ref.version };
 }
 
 /**
  * Re-hashes every file of every version (or of one source / one date)
- * against its manifest, and the manifest against its recorded digest, and
+ * against its manifest, and the manifest against its recorded digest, checks
+ * every page of a segmented snapshot against its index, and
  * reports missing, extra and corrupt files and unreadable or altered
  * manifests, each with its absolute path. Reads only; never
  * repairs anything.
@@ -166,7 +187,14 @@ export async function verifyLake(dataDir: string, filter: { source?: string; dat
         await checkManifestDigest(ref, problems);
         const files = loaded.manifest.files;
         filesChecked += files.length;
-        await eachLimited(files, VERIFY_CONCURRENCY, (f) => checkFile(ref, f, problems));
+        // The pages' pass hashes the segments it reads whole: those are not read again.
+        const hashed = await checkPages(ref, files, problems);
+        await eachLimited(files, VERIFY_CONCURRENCY, async (f) => {
+          const got = hashed.get(f.path);
+          if (got === undefined) return checkFile(ref, f, problems);
+          const detail = contentProblem(got, f);
+          if (detail !== undefined) problems.push({ ...strip(ref), kind: 'corrupt', path: path.join(ref.dir, f.path), detail });
+        });
         const listed = new Set(files.map((f) => f.path));
         for (const rel of await walkFiles(ref.dir)) {
           if (rel === MANIFEST_FILE || rel === MANIFEST_SHA256_FILE || listed.has(rel)) continue;

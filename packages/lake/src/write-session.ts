@@ -427,6 +427,21 @@ export class FsWriteSession implements WriteSession {
     return bytes;
   }
 
+  async removeFile(name: string): Promise<void> {
+    this.assertOpen(`remove ${JSON.stringify(name)}`);
+    const file = this.files.get(checkFileName(name));
+    if (file?.result === undefined) throw new InvalidInputError(`file ${JSON.stringify(name)} is not a finished file of the write session for ${this.label}`);
+    this.files.delete(name);
+    this.names.remove(name);
+    try {
+      await this.deps.fs.remove(file.options.path);
+    } catch (err) {
+      const failure = ioFailure(err, `removing staged file ${JSON.stringify(name)} of ${this.label}`);
+      await this.fail(failure);
+      throw this.failure ?? failure;
+    }
+  }
+
   async keep(state: Record<string, unknown>): Promise<void> {
     this.assertOpen('keep');
     const resumeKey = this.init.resumeKey;

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '@recomart/jobs';
-import type { Lake } from '@recomart/lake';
+import { readSnapshotPages, SegmentedPagesWriter, type Lake, type SnapshotPage } from '@recomart/lake';
 import { LAKE_BACKENDS, type LakeBackend } from './lake-backends.js';
 import { sessionInit } from './temp-lake.js';
 import { assertLakeBuilt, startWriter } from './writer-process.js';
@@ -146,6 +146,88 @@ describe.each(['folder', 's3'] as const)('lake conformance: %s', (kind) => {
     }
     expect(await lake.listVersions(SOURCE, '2024-03-10')).toEqual([1, 2]);
     expect(await backend.leftovers()).toEqual([]);
+  });
+
+  it('removeFile drops a finished staged file and frees its name; the version holds only what is left; a request log does not make a repeat new', async () => {
+    const lake = backend.open();
+    const session = await lake.begin(sessionInit());
+    await session.writeFile('pages/part.bin', 'test:part', 'first');
+    await session.writeFile('keep.json', 'test:keep', '{}');
+    await expect(session.removeFile('missing.json'), 'only a file of the session').rejects.toThrow(/not a finished file/);
+    await session.removeFile('pages/part.bin');
+    await expect(session.readFile('pages/part.bin')).rejects.toThrow(/not a finished file/);
+    await session.writeFile('pages/part.bin', 'test:part', 'first, then more');
+    await session.writeFile('_requests.ndjson', 'test:log', '{"t":1}\n');
+    const result = await session.commit({ records: 1, rejected: 0, validation: {} });
+    expect(result.manifest.files.map((f) => [f.path, f.sha256])).toEqual([
+      ['_requests.ndjson', sha('{"t":1}\n')],
+      ['keep.json', sha('{}')],
+      ['pages/part.bin', sha('first, then more')],
+    ]);
+    expect((await readAll(await lake.openFile(SOURCE, DATE, 1, 'pages/part.bin'))).toString()).toBe('first, then more');
+    const again = await commitFiles(lake, { 'keep.json': '{}', 'pages/part.bin': 'first, then more', '_requests.ndjson': '{"t":2}\n' }, 'run-2');
+    expect(again, 'a different request log alone is not new content').toMatchObject({ status: 'unchanged', version: 1 });
+    const rejected = await commitFiles(lake, { 'keep.json': '{}', 'pages/part.bin': 'first, then more', '_requests.ndjson': '{"t":2}\n', '_rejected.ndjson': '{}\n' }, 'run-3');
+    expect(rejected, '_rejected.ndjson is content').toMatchObject({ status: 'committed', version: 2 });
+    expect(await backend.leftovers()).toEqual([]);
+    expect((await lake.verify()).ok).toBe(true);
+  });
+
+  it('segmented pages: in page order across segments closed at page boundaries; the reader gives every page back byte for byte; verify names a flipped page (index, URL) and a truncated segment', async () => {
+    const lake = backend.open();
+    const api = 'https://api.example/products?limit=3';
+    const bodies = Array.from({ length: 7 }, (_, i) => Buffer.from(`{"items":[${'x'.repeat(40 + i * 7)}],"page":${i + 1}}`));
+    const session = await lake.begin(sessionInit());
+    const writer = await SegmentedPagesWriter.open(session, api, 120);
+    for (const [i, bytes] of bodies.entries()) await writer.append({ page: i + 1, url: `https://api.example/products?limit=3&offset=${i * 3}`, status: 200, bytes });
+    await writer.finish();
+    const result = await session.commit({ records: 7, rejected: 0, validation: {}, provenance: { api } });
+    const segments = result.manifest.files.filter((f) => f.path.startsWith('pages/segment-'));
+    // Bodies of 61, 68 … 103 bytes: two pages to a segment, the last one alone.
+    expect(segments.map((f) => f.path)).toEqual(['pages/segment-0001.bin', 'pages/segment-0002.bin', 'pages/segment-0003.bin', 'pages/segment-0004.bin']);
+    // Each closed segment is the first page boundary at or past 120 bytes; together they are the pages in order.
+    expect(segments.slice(0, -1).every((f) => f.bytes >= 120)).toBe(true);
+    const whole = Buffer.concat(await Promise.all(segments.map(async (f) => readAll(await lake.openFile(SOURCE, DATE, 1, f.path)))));
+    expect(whole.equals(Buffer.concat(bodies))).toBe(true);
+    const index = (await readAll(await lake.openFile(SOURCE, DATE, 1, 'pages/index.ndjson'))).toString().trim().split('\n');
+    expect(JSON.parse(index[0] ?? '')).toEqual({ page: 1, segment: 'pages/segment-0001.bin', offset: 0, length: bodies[0]?.byteLength, sha256: sha(bodies[0] ?? ''), url: '/products?limit=3&offset=0', status: 200 });
+    const read: SnapshotPage[] = [];
+    for await (const page of readSnapshotPages(lake, SOURCE, DATE, 1)) read.push(page);
+    expect(read.map((p) => [p.page, p.url, p.status])).toEqual(bodies.map((_, i) => [i + 1, `https://api.example/products?limit=3&offset=${i * 3}`, 200]));
+    expect(read.every((p, i) => p.bytes.equals(bodies[i] as Buffer))).toBe(true);
+    expect((await lake.verify()).ok).toBe(true);
+
+    // One flipped byte inside page 4 (the second page of segment 2).
+    const seg2 = await backend.bytesOf(SOURCE, DATE, 1, 'pages/segment-0002.bin');
+    const entry4 = JSON.parse(index[3] ?? '') as { segment: string; offset: number };
+    expect(entry4.segment).toBe('pages/segment-0002.bin');
+    const flipped = Buffer.from(seg2);
+    flipped[entry4.offset + 5] = (flipped[entry4.offset + 5] as number) ^ 0x01;
+    await backend.rewrite(SOURCE, DATE, 1, 'pages/segment-0002.bin', flipped);
+    const report = await lake.verify();
+    expect(report.problems.map((p) => [p.kind, p.path.split('/').slice(-2).join('/')])).toEqual([
+      ['corrupt', 'pages/segment-0002.bin'],
+      ['corrupt', 'pages/segment-0002.bin'],
+    ]);
+    expect(report.problems.map((p) => p.detail)).toContainEqual(expect.stringMatching(/^page 4 \(\/products\?limit=3&offset=9\) at offset \d+: sha256 [0-9a-f]{64}, the index says [0-9a-f]{64}$/));
+    const reading = async () => {
+      for await (const page of readSnapshotPages(lake, SOURCE, DATE, 1)) void page;
+    };
+    await expect(reading(), 'the reader refuses the page').rejects.toThrow(/page 4 \(\/products\?limit=3&offset=9\)/);
+
+    // The last segment cut short in the middle of its page.
+    await backend.rewrite(SOURCE, DATE, 1, 'pages/segment-0002.bin', seg2);
+    const seg4 = await backend.bytesOf(SOURCE, DATE, 1, 'pages/segment-0004.bin');
+    await backend.rewrite(SOURCE, DATE, 1, 'pages/segment-0004.bin', seg4.subarray(0, seg4.byteLength - 10));
+    const truncated = await lake.verify();
+    expect(truncated.problems.map((p) => p.detail)).toContainEqual(expect.stringMatching(/^page 7 \(\/products\?limit=3&offset=18\): the segment ends 10 bytes into the page \(truncated/));
+    expect(truncated.problems.map((p) => p.detail), 'the size against the manifest, from the same pass').toContainEqual(`size ${seg4.byteLength - 10} bytes, the manifest says ${seg4.byteLength}`);
+
+    // A segment gone: missing, and the pages' pass says it cannot read on.
+    await backend.remove(SOURCE, DATE, 1, 'pages/segment-0003.bin');
+    const gone = await lake.verify();
+    expect(gone.problems.filter((p) => p.kind === 'missing').map((p) => p.path.split('/').slice(-2).join('/'))).toEqual(['pages/segment-0003.bin']);
+    expect(gone.problems.map((p) => p.detail)).toContainEqual(expect.stringMatching(/^cannot be read with its segments: /));
   });
 
   it('an aborted session and a quarantined one leave no version', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { openLake, stagingRoot, type Lake } from '@recomart/lake';
@@ -20,6 +20,10 @@ export interface LakeBackend {
   writer(): Pick<WriterOptions, 'dataDir' | 's3'>;
   /** Overwrites one committed file with other bytes of the same size. */
   change(source: string, date: string, version: number, file: string): Promise<void>;
+  /** Replaces one committed file's bytes (any size: a flipped byte, a truncation). */
+  rewrite(source: string, date: string, version: number, file: string, bytes: Buffer): Promise<void>;
+  /** The bytes of one committed file, behind the lake's back. */
+  bytesOf(source: string, date: string, version: number, file: string): Promise<Buffer>;
   /** Deletes one committed file. */
   remove(source: string, date: string, version: number, file: string): Promise<void>;
   /** What writers left that is not part of a committed version (staging folders; objects, markers, uploads). */
@@ -52,6 +56,12 @@ function folderBackend(): LakeBackend {
       await rm(target, { force: true });
       await writeFile(target, Buffer.alloc(bytes, 0x5a));
     },
+    async rewrite(source, date, version, file, bytes) {
+      const target = fileOf(openLake({ dataDir: dir() }), source, date, version, file);
+      await rm(target, { force: true });
+      await writeFile(target, bytes);
+    },
+    bytesOf: (source, date, version, file) => readFile(fileOf(openLake({ dataDir: dir() }), source, date, version, file)),
     async remove(source, date, version, file) {
       await rm(fileOf(openLake({ dataDir: dir() }), source, date, version, file));
     },
@@ -93,6 +103,15 @@ function s3Backend(): LakeBackend {
       const key = await keyOf(source, date, version, file);
       const size = (await b().bucket.store.head(key))?.size ?? 0;
       await b().bucket.store.put(key, Buffer.alloc(size, 0x5a));
+    },
+    async rewrite(source, date, version, file, bytes) {
+      await b().bucket.store.put(await keyOf(source, date, version, file), bytes);
+    },
+    async bytesOf(source, date, version, file) {
+      const key = await keyOf(source, date, version, file);
+      const bytes = await b().bucket.store.getSmall(key, (await b().bucket.store.head(key))?.size ?? 0);
+      if (bytes === undefined) throw new Error(`no object ${key}`);
+      return bytes;
     },
     async remove(source, date, version, file) {
       await b().bucket.store.deleteKeys([await keyOf(source, date, version, file)]);

@@ -88,5 +88,11 @@ describe('content idempotency', () => {
     expect(sameContent([a], [{ ...a, sha256: SHA_B }])).toBe(false);
     expect(sameContent([a], [{ ...a, path: 'c' }])).toBe(false);
     expect(sameContent([], [])).toBe(true);
+    const log = { ...a, path: '_requests.ndjson' };
+    expect(sameContent([a, log], [a, { ...log, sha256: SHA_B }]), 'a request log is provenance, not content').toBe(true);
+    expect(sameContent([a, log], [a]), 'with or without one').toBe(true);
+    const rejected = { ...a, path: '_rejected.ndjson' };
+    expect(sameContent([a, rejected], [a, { ...rejected, sha256: SHA_B }]), '_rejected.ndjson is content').toBe(false);
+    expect(sameContent([a, rejected], [a])).toBe(false);
   });
 });

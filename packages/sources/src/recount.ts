@@ -3,7 +3,7 @@ import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '@recomart/config';
 import { TransientError } from '@recomart/jobs';
-import type { Lake, Manifest } from '@recomart/lake';
+import { PAGES_INDEX_FILE, readSnapshotPages, type Lake, type Manifest } from '@recomart/lake';
 import { createRecordParser } from './clickstream/record-parser.js';
 import { RejectedRows } from './clickstream/rejected-rows.js';
 import { parsePage } from './products/page-body.js';
@@ -14,13 +14,6 @@ export interface RecountMismatch {
   /** The file the difference shows in (relative to the version), or `_manifest.json` for a total. */
   path: string;
   detail: string;
-}
-
-/** Reads a whole stream into one buffer (a product page: small). */
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** Counts lines of a stream (a last line without a newline counts too). */
@@ -71,20 +64,29 @@ async function recountClickstream(lake: Lake, m: Manifest, config: Config): Prom
 async function recountProducts(lake: Lake, m: Manifest, config: Config): Promise<RecountMismatch[]> {
   const s = config.products;
   const validator = new ProductValidator(s.fieldMap, { dataDir: config.dataDir });
+  let pages = 0;
   try {
-    for (const f of m.files) {
-      if (!/\.json$/i.test(f.path)) continue;
-      const body = await readAll(await lake.openFile(m.source, m.date, m.version, f.path));
-      try {
-        validator.check(parsePage(body, null, { itemsField: s.itemsField, totalField: s.totalField, cursorField: s.cursorField }).items);
-      } catch (err) {
-        if (err instanceof TransientError) throw err;
-        return [{ path: f.path, detail: `cannot be read as a page: ${err instanceof Error ? err.message : String(err)}` }];
+    try {
+      for await (const page of readSnapshotPages(lake, m.source, m.date, m.version)) {
+        pages += 1;
+        try {
+          validator.check(parsePage(page.bytes, null, { itemsField: s.itemsField, totalField: s.totalField, cursorField: s.cursorField }).items);
+        } catch (err) {
+          if (err instanceof TransientError) throw err;
+          return [{ path: PAGES_INDEX_FILE, detail: `page ${page.page} (${page.url}) cannot be read as a page: ${err instanceof Error ? err.message : String(err)}` }];
+        }
       }
+    } catch (err) {
+      if (err instanceof TransientError) throw err;
+      return [{ path: PAGES_INDEX_FILE, detail: `the pages cannot be read: ${err instanceof Error ? err.message : String(err)}` }];
     }
     await validator.finish();
   } finally {
     await validator.dispose();
+  }
+  const claimedPages = m.validation.pages;
+  if (typeof claimedPages === 'number' && claimedPages !== pages) {
+    return [{ path: '_manifest.json', detail: `the snapshot holds ${pages} pages, the manifest says ${claimedPages}` }];
   }
   const out: RecountMismatch[] = [];
   if (validator.products !== m.records) out.push({ path: '_manifest.json', detail: `the pages hold ${validator.products} products, the manifest says ${m.records}` });

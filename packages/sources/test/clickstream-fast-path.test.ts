@@ -41,6 +41,7 @@ function memorySession(): { session: WriteSession; files: Map<string, Buffer> } 
     writeFile: () => Promise.reject(new Error('not used')),
     keep: () => Promise.reject(new Error('not used')),
     readFile: () => Promise.reject(new Error('not used')),
+    removeFile: () => Promise.reject(new Error('not used')),
     commit: () => Promise.reject(new Error('not used')),
     quarantine: () => Promise.reject(new Error('not used')),
     abort: () => Promise.resolve(),

@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stagingRoot } from '@recomart/lake';
 import { PaginationError, PermanentSourceError, RateLimitedError, SnapshotMismatchError, TransientError } from '@recomart/jobs';
 import type { FaultKind, FaultRule, PaginationStyle } from '@recomart/mock-product-api';
 import { productsHarness, requestsFor, type ProductsHarness } from './products-harness.js';
@@ -19,8 +22,7 @@ async function harness(style: PaginationStyle, env: Record<string, string> = {})
 
 /** The URL the source asks for page 2 in each style (pages of 10). */
 async function page2Url(h: ProductsHarness, style: PaginationStyle): Promise<string> {
-  const manifest = await h.latest();
-  return manifest?.files.find((f) => f.path === 'pages/000002.json')?.origin ?? `(no page 2 in ${style})`;
+  return (await h.pages())[1]?.url ?? `(no page 2 in ${style})`;
 }
 
 /** Only the stall cases get a short timeout: elsewhere a loaded machine must not time out by accident. */
@@ -46,7 +48,7 @@ describe.each(STYLES)('products source, %s pagination, under faults', (style) =>
     h.api.setFaults([{ fault, page: 2, times: 2, retryAfter: '0' }]);
     expect(await h.run()).toMatchObject({ status: 'committed', version: 1, records: 25, files: 3 });
     expect(h.api.stats().byPage['2']).toBe(3);
-    const log = requestsFor(await h.latest(), 2);
+    const log = await requestsFor(h, 2);
     expect(log.map((r) => [r.attempt, r.status])).toEqual([[1, status], [2, status], [3, 200]]);
     for (const r of log.slice(0, 2)) expect(r.error).toMatch(error);
     const warnings = h.logs.filter((l) => l.includes('"page":2') && l.includes('retrying'));
@@ -85,7 +87,7 @@ describe.each(STYLES)('products source, %s pagination, under faults', (style) =>
     const validation = (await h.latest())?.validation as { fields: Record<string, number>; samples: Record<string, string[]> };
     expect(validation.fields).toMatchObject({ nonNumericPrice: 10, nonNumericPopularityScore: 10, missingPrice: 0, unknownCategory: 0 });
     expect(validation.samples.nonNumericPrice).toEqual(['P0000011', 'P0000012', 'P0000013', 'P0000014', 'P0000015']);
-    expect((await h.readPage(1, 'pages/000002.json')).toString()).toMatch(/"price":"\d+\.\d\d EUR"/);
+    expect((await h.pages(1))[1]?.bytes.toString()).toMatch(/"price":"\d+\.\d\d EUR"/);
   });
 
   it('a page that repeats forever: PaginationError, nothing committed', async () => {
@@ -119,9 +121,14 @@ describe.each(STYLES)('products source, %s pagination, under faults', (style) =>
     expect((err as Error).message).toMatch(/^products page 2: HTTP 429 from \S+: Too Many Requests \(Retry-After "120"\); job handed back to the queue for 5000 ms \(clamped to PRODUCTS_MAX_HANDBACK_MS=5000\); (1 page|2 pages) kept, the next attempt resumes at page 2$/);
     expect(h.api.stats().byPage['2']).toBe(1);
     expect(await h.versions()).toEqual([]);
-    // Page 1, and in the offset and page styles page 3 too (it was on the wire when page 2 met the 429: it lands and is kept).
-    const kept = (await h.staging()).filter((e) => /^kept-[0-9a-f]{32}\/pages\/\d+\.json$/.test(e)).map((e) => e.slice(-11)).sort();
-    expect(kept, 'the pages got are kept for the next attempt').toEqual(style === 'offset' || style === 'page' ? ['000001.json', '000003.json'] : ['000001.json']);
+    // Page 1 in the first segment, and in the offset and page styles page 3 too, loose (it was on the wire when page 2
+    // met the 429: it lands and is kept, but cannot go into a segment before page 2).
+    const kept = (await h.staging()).filter((e) => /^kept-[0-9a-f]{32}\/./.test(e)).map((e) => e.slice(38)).sort();
+    const loose = style === 'offset' || style === 'page' ? ['pages/loose-000003.json'] : [];
+    expect(kept, 'the pages got are kept for the next attempt').toEqual(['_kept.json', '_requests.ndjson', 'pages', 'pages/index.ndjson', ...loose, 'pages/segment-0001.bin']);
+    const keptDir = (await h.staging()).find((e) => /^kept-[0-9a-f]{32}$/.test(e)) ?? '';
+    const index = await readFile(path.join(stagingRoot(h.dataDir), keptDir, 'pages', 'index.ndjson'), 'utf8');
+    expect(index.trim().split('\n').map((l) => (JSON.parse(l) as { page: number }).page)).toEqual([1]);
   });
 });
 
@@ -143,7 +150,7 @@ describe('products source: 429 and Retry-After', () => {
     const h = await harness('offset');
     h.api.setFaults([{ fault: '429', page: 1, times: 1, retryAfter: 'Thu, 01 Jan 2015 00:00:00 GMT' }]);
     expect(await h.run()).toMatchObject({ status: 'committed', records: 25 });
-    expect(requestsFor(await h.latest(), 1)).toEqual([
+    expect(await requestsFor(h, 1)).toEqual([
       { attempt: 1, status: 429, error: expect.stringMatching(/^HTTP 429 from .*Retry-After "Thu, 01 Jan 2015 00:00:00 GMT"/) as unknown as string },
       { attempt: 2, status: 200 },
     ]);

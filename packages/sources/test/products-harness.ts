@@ -1,7 +1,7 @@
 import { loadConfig } from '@recomart/config';
-import type { Lake, Manifest } from '@recomart/lake';
+import { readSnapshotPages, type Lake, type Manifest, type SnapshotPage } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle, type MockApiInput } from '@recomart/mock-product-api';
-import { productsSource, type SourceContext, type SourceProgress, type SourceResult } from '@recomart/sources';
+import { productsSource, readRequestLog, type SourceContext, type SourceProgress, type SourceResult } from '@recomart/sources';
 import { sourceRig, type RigRunOptions } from './source-rig.js';
 
 export const DATE = '2024-03-01';
@@ -37,7 +37,10 @@ export interface ProductsHarness {
   latest(): Promise<Manifest | undefined>;
   /** Entries left in the lake's staging area (none after a clean abort or commit). */
   staging(): Promise<string[]>;
+  /** A file of a committed version, whole. */
   readPage(version: number, file: string): Promise<Buffer>;
+  /** Every page of a committed version (the latest when omitted), in order, through the lake's reader. */
+  pages(version?: number): Promise<SnapshotPage[]>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,13 @@ export async function productsHarness(apiInput: MockApiInput = {}, env: Record<s
     latest: () => lake.readManifest('products', DATE),
     staging: () => rig.staging(),
     readPage: (version, file) => rig.readLakeFile('products', DATE, version, file),
+    async pages(version) {
+      const v = version ?? (await lake.readManifest('products', DATE))?.version;
+      if (v === undefined) return [];
+      const out: SnapshotPage[] = [];
+      for await (const page of readSnapshotPages(lake, 'products', DATE, v)) out.push(page);
+      return out;
+    },
     async close() {
       await api.close();
       await rig.remove();
@@ -67,8 +77,9 @@ export async function productsHarness(apiInput: MockApiInput = {}, env: Record<s
   };
 }
 
-/** The request log of the latest manifest, for one page. */
-export function requestsFor(manifest: Manifest | undefined, page: number): { attempt: number; status: number | null; error?: string }[] {
-  const requests = (manifest?.provenance?.requests ?? []) as { page: number; attempt: number; status: number | null; error?: string }[];
+/** The request log (`_requests.ndjson`) of the latest version, for one page. */
+export async function requestsFor(h: ProductsHarness, page: number): Promise<{ attempt: number; status: number | null; error?: string }[]> {
+  const manifest = await h.latest();
+  const requests = manifest === undefined ? [] : await readRequestLog(h.lake, 'products', DATE, manifest.version);
   return requests.filter((r) => r.page === page).map(({ attempt, status, error }) => (error === undefined ? { attempt, status } : { attempt, status, error }));
 }

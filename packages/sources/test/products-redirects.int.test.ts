@@ -2,7 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpTransport, RedirectRefusedError } from '../src/products/transport.js';
-import { productsHarness, type ProductsHarness } from './products-harness.js';
+import { readRequestLog } from '@recomart/sources';
+import { DATE, productsHarness, type ProductsHarness } from './products-harness.js';
 
 // Finding 8 of issue 12: the API token followed a 302 to another origin.
 const TOKEN = 'tok-redirect-5a4b3c2d';
@@ -117,7 +118,7 @@ describe('products source: a redirect to another origin', () => {
     const api = await serve(redirectTo(() => h.api.origin));
     const env = { PRODUCTS_API_URL: `${api.origin}/products`, PRODUCTS_API_TOKEN: TOKEN, PRODUCTS_ALLOW_REDIRECTS: h.api.origin };
     expect(await h.run({ env })).toMatchObject({ status: 'committed', records: 25 });
-    const requests = (await h.latest())?.provenance?.requests as Array<{ url: string; status: number; redirects?: unknown }>;
+    const requests = await readRequestLog(h.lake, 'products', DATE, 1);
     expect(requests).toHaveLength(3);
     for (const r of requests) {
       const query = r.url.slice(r.url.indexOf('?'));

@@ -23,18 +23,20 @@ describe('products source: a full snapshot in each pagination style', () => {
     expect(first).toMatchObject({ status: 'committed', version: 1, records: 25, rejected: 0, files: 3 });
     const manifest = await h.latest();
     expect(manifest?.records).toBe(25);
-    expect(manifest?.files.map((f) => f.path)).toEqual(['pages/000001.json', 'pages/000002.json', 'pages/000003.json']);
+    expect(manifest?.files.map((f) => f.path)).toEqual(['_requests.ndjson', 'pages/index.ndjson', 'pages/segment-0001.bin']);
     // The stored page is the API's body byte for byte.
-    const origin = manifest?.files.find((f) => f.path === 'pages/000002.json')?.origin ?? '';
-    const fresh = Buffer.from(await (await fetch(origin)).arrayBuffer());
-    expect((await h.readPage(1, 'pages/000002.json')).equals(fresh)).toBe(true);
+    const pages = await h.pages(1);
+    expect(pages.map((p) => [p.page, p.status])).toEqual([[1, 200], [2, 200], [3, 200]]);
+    const fresh = Buffer.from(await (await fetch(pages[1]?.url ?? '')).arrayBuffer());
+    expect(pages[1]?.bytes.equals(fresh)).toBe(true);
     expect(manifest?.validation).toMatchObject({ products: 25, rejected: 0, pages: 3 });
     expect((manifest?.validation.fields as Record<string, number>).missingBrand).toBe(
-      (await Promise.all([1, 2, 3].map(async (p) => JSON.parse((await h.readPage(1, `pages/00000${p}.json`)).toString()) as unknown)))
+      pages
+        .map((p) => JSON.parse(p.bytes.toString()) as unknown)
         .flatMap((b) => (Array.isArray(b) ? b : (b as { items: unknown[] }).items) as { brand: string | null }[])
         .filter((p) => p.brand === null).length,
     );
-    expect(requestsFor(manifest, 2)).toEqual([{ attempt: 1, status: 200 }]);
+    expect(await requestsFor(h, 2)).toEqual([{ attempt: 1, status: 200 }]);
 
     const second = await h.run();
     expect(second).toMatchObject({ status: 'unchanged', version: 1, records: 25 });
@@ -77,7 +79,7 @@ describe('products source: other APIs by configuration alone', () => {
     const h = await harness({ params: { offset: 'skip' }, itemsField: 'products' }, { PRODUCTS_OFFSET_PARAM: 'skip', PRODUCTS_ITEMS_FIELD: 'products' });
     const result = await h.run();
     expect(result).toMatchObject({ status: 'committed', records: 25, rejected: 0, files: 3 });
-    const origins = (await h.latest())?.files.map((f) => new URL(f.origin).search);
+    const origins = (await h.pages()).map((p) => new URL(p.url).search);
     expect(origins).toEqual(['?skip=0&limit=10', '?skip=10&limit=10', '?skip=20&limit=10']);
   });
 
@@ -143,7 +145,11 @@ describe('products source: the API token', () => {
     url.password = 'pa55word-xyz';
     url.searchParams.set('api_key', 'key-abcdef123');
     await h.run({ env: { PRODUCTS_API_URL: url.href } });
-    const text = JSON.stringify(await h.latest()) + h.logs.join('\n');
+    const manifest = await h.latest();
+    let text = JSON.stringify(manifest) + h.logs.join('\n');
+    // The index and the request log name every URL asked for.
+    for (const f of manifest?.files ?? []) if (!f.path.endsWith('.bin')) text += (await h.readPage(1, f.path)).toString();
+    expect(text).toContain('offset=0');
     expect(text).not.toContain('pa55word-xyz');
     expect(text).not.toContain('key-abcdef123');
   });

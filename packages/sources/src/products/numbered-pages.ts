@@ -28,7 +28,7 @@ export async function walkNumberedPages(w: PageWalkContext): Promise<void> {
   let lastIndex = 1;
   let lastItems: number;
   if (have.has(1)) {
-    for (const index of have) lastIndex = Math.max(lastIndex, index);
+    lastIndex = Math.max(lastIndex, have.highest);
     lastItems = w.resume.lastItems ?? pageSize;
   } else {
     const first = await w.fetcher.fetch(1, numberedPageUrl(w, 1), w.signal);
@@ -56,6 +56,8 @@ export async function walkNumberedPages(w: PageWalkContext): Promise<void> {
         abortInFlight: (error) => !(error instanceof RateLimitedError),
         onFirstFailure: (error) => {
           if (error instanceof RateLimitedError) w.fetcher.stopSending();
+          // Pages waiting in the collector for the failed page's turn stop waiting (they stay held).
+          w.collector.release();
         },
       },
     );

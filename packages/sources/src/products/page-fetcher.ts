@@ -9,7 +9,7 @@ import { publicUrl } from './public-url.js';
 import type { RateGate } from './rate-gate.js';
 import { readRateLimitHeaders } from './rate-limit-headers.js';
 import { RequestPacer } from './request-pacer.js';
-import type { RequestLogEntry } from './request-log.js';
+import type { RequestLog, RequestLogEntry } from './request-log.js';
 import { parseRetryAfter } from './retry-after.js';
 import { MAX_REDIRECTS, RedirectRefusedError, TransportFailure, type HttpAnswer, type HttpTransport, type RedirectHop } from './transport.js';
 
@@ -75,7 +75,7 @@ export class PageFetcher {
     private readonly gate: RateGate,
     private readonly settings: PageFetcherSettings,
     private readonly secrets: readonly string[],
-    private readonly requests: RequestLogEntry[],
+    private readonly log: RequestLog,
     private readonly logger: SourceLogger,
     private readonly random: () => number = Math.random,
     private readonly budget?: RequestBudget,
@@ -96,67 +96,71 @@ export class PageFetcher {
       await this.waitOrStop(() => this.takeBudget(waits), index, signal);
       if (this.stopping.signal.aborted) throw new TransientError(`products page ${index} not asked for: the snapshot is being handed back`);
       const entry: RequestLogEntry = { page: index, attempt, url: shownUrl, status: null, bytes: 0, durationMs: 0 };
-      this.requests.push(entry);
       this.firstSentAt ??= Date.now();
       const started = performance.now();
       let retryDelay: number | undefined;
       lastRateLimitMs = undefined;
       try {
-        const answer = await this.transport.get(url, signal);
-        this.lastAnsweredAt = Date.now();
-        this.pacer.observe(readRateLimitHeaders(answer.headers), seq);
-        if (answer.redirects.length > 0) entry.redirects = this.shownHops(answer.redirects);
-        entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
-        entry.status = answer.status;
-        entry.bytes = answer.body.byteLength;
-        if (answer.status === 200) {
-          try {
-            const parsed = parsePage(answer.body, answer.headers.get('content-type'), this.settings.shape);
-            return { index, url, shownUrl, body: answer.body, headers: answer.headers, parsed };
-          } catch (err) {
-            if (!(err instanceof MalformedPageError)) throw err;
-            throw new RetryableAnswer(`malformed page from ${shownUrl}: ${err.message}`);
+        try {
+          const answer = await this.transport.get(url, signal);
+          this.lastAnsweredAt = Date.now();
+          this.pacer.observe(readRateLimitHeaders(answer.headers), seq);
+          if (answer.redirects.length > 0) entry.redirects = this.shownHops(answer.redirects);
+          entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+          entry.status = answer.status;
+          entry.bytes = answer.body.byteLength;
+          if (answer.status === 200) {
+            try {
+              const parsed = parsePage(answer.body, answer.headers.get('content-type'), this.settings.shape);
+              return { index, url, shownUrl, body: answer.body, headers: answer.headers, parsed };
+            } catch (err) {
+              if (!(err instanceof MalformedPageError)) throw err;
+              throw new RetryableAnswer(`malformed page from ${shownUrl}: ${err.message}`);
+            }
+          }
+          const said = apiMessage(answer.body);
+          const statusLine = `HTTP ${answer.status} from ${shownUrl}${said ? `: ${said}` : ''}`;
+          if (answer.status === 429) {
+            const header = answer.headers.get('retry-after');
+            // A negative, past or unreadable Retry-After says nothing: back off as without one.
+            const wait = parseRetryAfter(header) ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random);
+            if (wait > this.settings.maxRetryAfterMs) {
+              const handback = Math.min(wait, this.settings.maxHandbackMs);
+              entry.error = `rate limited; handed back for ${handback} ms`;
+              const clamped = handback < wait ? ` (clamped to PRODUCTS_MAX_HANDBACK_MS=${this.settings.maxHandbackMs})` : '';
+              throw new RateLimitedError(this.clean(`products page ${index}: ${statusLine} (Retry-After ${JSON.stringify(header)}); job handed back to the queue for ${handback} ms${clamped}`), { retryAfterMs: handback });
+            }
+            this.gate.hold(wait);
+            lastRateLimitMs = wait;
+            retryDelay = 0;
+            throw new RetryableAnswer(`${statusLine} (Retry-After ${JSON.stringify(header)})`);
+          }
+          if (answer.status >= 500 || answer.status === 408) throw new RetryableAnswer(statusLine);
+          if (answer.status >= 200 && answer.status < 300) throw new RetryableAnswer(`unexpected HTTP ${answer.status} from ${shownUrl}`);
+          throw new PermanentSourceError(this.clean(`products page ${index}: ${statusLine}`));
+        } catch (err) {
+          if (entry.durationMs === 0) entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+          if (err instanceof RedirectRefusedError) {
+            entry.redirects = this.shownHops(err.hops);
+            entry.status = err.status;
+            entry.error = err.message;
+            throw new PermanentSourceError(this.clean(this.refusal(index, err)));
+          }
+          if (err instanceof TransportFailure) {
+            if (err.kind === 'aborted') throw this.interrupted(index, signal);
+            lastError = new RetryableAnswer(`request to ${shownUrl} failed: ${err.message}`);
+            entry.error = err.message;
+          } else if (err instanceof RetryableAnswer) {
+            lastError = err;
+            entry.error ??= err.message;
+          } else {
+            entry.error ??= err instanceof Error ? err.message : String(err);
+            throw err;
           }
         }
-        const said = apiMessage(answer.body);
-        const statusLine = `HTTP ${answer.status} from ${shownUrl}${said ? `: ${said}` : ''}`;
-        if (answer.status === 429) {
-          const header = answer.headers.get('retry-after');
-          // A negative, past or unreadable Retry-After says nothing: back off as without one.
-          const wait = parseRetryAfter(header) ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random);
-          if (wait > this.settings.maxRetryAfterMs) {
-            const handback = Math.min(wait, this.settings.maxHandbackMs);
-            entry.error = `rate limited; handed back for ${handback} ms`;
-            const clamped = handback < wait ? ` (clamped to PRODUCTS_MAX_HANDBACK_MS=${this.settings.maxHandbackMs})` : '';
-            throw new RateLimitedError(this.clean(`products page ${index}: ${statusLine} (Retry-After ${JSON.stringify(header)}); job handed back to the queue for ${handback} ms${clamped}`), { retryAfterMs: handback });
-          }
-          this.gate.hold(wait);
-          lastRateLimitMs = wait;
-          retryDelay = 0;
-          throw new RetryableAnswer(`${statusLine} (Retry-After ${JSON.stringify(header)})`);
-        }
-        if (answer.status >= 500 || answer.status === 408) throw new RetryableAnswer(statusLine);
-        if (answer.status >= 200 && answer.status < 300) throw new RetryableAnswer(`unexpected HTTP ${answer.status} from ${shownUrl}`);
-        throw new PermanentSourceError(this.clean(`products page ${index}: ${statusLine}`));
-      } catch (err) {
-        if (entry.durationMs === 0) entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
-        if (err instanceof RedirectRefusedError) {
-          entry.redirects = this.shownHops(err.hops);
-          entry.status = err.status;
-          entry.error = err.message;
-          throw new PermanentSourceError(this.clean(this.refusal(index, err)));
-        }
-        if (err instanceof TransportFailure) {
-          if (err.kind === 'aborted') throw this.interrupted(index, signal);
-          lastError = new RetryableAnswer(`request to ${shownUrl} failed: ${err.message}`);
-          entry.error = err.message;
-        } else if (err instanceof RetryableAnswer) {
-          lastError = err;
-          entry.error ??= err.message;
-        } else {
-          entry.error ??= err instanceof Error ? err.message : String(err);
-          throw err;
-        }
+      } finally {
+        // Every attempt is one line of the request log, written once it ended.
+        await this.log.add(entry);
       }
       if (attempt === attempts) break;
       const backoff = retryDelay ?? fullJitterDelay(attempt - 1, this.settings.retryBaseMs, this.random);

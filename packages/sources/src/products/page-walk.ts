@@ -1,12 +1,12 @@
 import type { Config } from '@recomart/config';
-import type { PageCollector } from './page-collector.js';
+import type { PageCollector, StoredPages } from './page-collector.js';
 import type { PageFetcher } from './page-fetcher.js';
 import type { NextPage } from './snapshot-resume.js';
 
 /** What an earlier attempt of the same snapshot already stored, so a walk skips it. */
 export interface ResumePoint {
-  /** Indices of the pages already stored (and replayed into the collector). */
-  have: ReadonlySet<number>;
+  /** The pages already stored or held (replayed into the collector): not fetched again. */
+  have: StoredPages;
   /** Cursor and link styles: the page to go on from; undefined = from the first. */
   next: NextPage | undefined;
   /** Products on the highest page stored (offset and page styles without a total). */
@@ -16,7 +16,7 @@ export interface ResumePoint {
 }
 
 /** A walk from the first page. */
-export const FROM_THE_START: ResumePoint = { have: new Set(), next: undefined, lastItems: undefined, cursors: new Set() };
+export const FROM_THE_START: ResumePoint = { have: { has: () => false, highest: 0 }, next: undefined, lastItems: undefined, cursors: new Set() };
 
 /** What a pagination walk needs: it fetches every page it lacks and hands each to the collector. */
 export interface PageWalkContext {

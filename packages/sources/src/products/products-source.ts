@@ -1,19 +1,19 @@
 import { redactSecrets, type Config } from '@recomart/config';
 import { RateLimitedError, RateLimitExhaustedError, TransientError } from '@recomart/jobs';
-import type { ManifestFile, WriteSession } from '@recomart/lake';
-import type { Source, SourceContext, SourceResult } from '../source.js';
+import { keptPagesOf, keptSegmentPages, looseFileName, loosePageOf, segmentNumberOf, SegmentedPagesWriter, type ManifestFile, type WriteSession } from '@recomart/lake';
+import type { Source, SourceContext, SourceProgress, SourceResult } from '../source.js';
 import { walkCursorPages } from './cursor-pages.js';
 import { walkLinkPages } from './link-pages.js';
 import { walkNumberedPages } from './numbered-pages.js';
 import { handbackLimitMet } from './handback-limits.js';
-import { parsePage, type PageShape } from './page-body.js';
-import { PageCollector, pageIndexOf } from './page-collector.js';
+import { parsePage, type PageShape, type ParsedPage } from './page-body.js';
+import { PageCollector, type PageStore } from './page-collector.js';
 import { PageFetcher } from './page-fetcher.js';
 import { FROM_THE_START, type PageWalkContext, type ResumePoint } from './page-walk.js';
 import { ProductValidator } from './product-validator.js';
 import { publicUrl } from './public-url.js';
 import { RateGate } from './rate-gate.js';
-import type { RequestLogEntry } from './request-log.js';
+import { RequestLog, REQUEST_LOG_FILE, type RequestSummary } from './request-log.js';
 import { readResumeState, resumeStateRecord, settingsFingerprint, type NextPage, type ResumeState, type SnapshotAttempt } from './snapshot-resume.js';
 import { HttpTransport } from './transport.js';
 
@@ -35,45 +35,98 @@ function walk(w: PageWalkContext, secrets: readonly string[]): Promise<void> {
   }
 }
 
-/** The pages a kept staging holds, replayed into the collector: where the walk goes on. */
-async function replayKept(session: WriteSession, files: readonly ManifestFile[], kept: ResumeState, collector: PageCollector, shape: PageShape): Promise<ResumePoint> {
+/**
+ * The pages a kept staging holds, replayed into the collector (counts,
+ * validation, repeat guard) as if fetched now: first those in its segments
+ * (read back through the index; the writer then goes on after them), then,
+ * once `openWriter` opened the writer, the loose ones (held until their turn,
+ * their kept files removed). Where the walk goes on.
+ */
+async function replayKept(session: WriteSession, kept: ResumeState, collector: PageCollector, shape: PageShape, openWriter: () => Promise<void>): Promise<ResumePoint> {
   collector.apiTotal = kept.apiTotal ?? undefined;
-  const have = new Set<number>();
   const cursors = new Set<string>();
   let highest = 0;
   let lastItems: number | undefined;
-  for (const file of files) {
-    const index = pageIndexOf(file.path);
-    if (index === undefined) continue;
-    const parsed = parsePage(await session.readFile(file.path), null, shape);
-    collector.replay(index, parsed, file.bytes);
-    have.add(index);
+  const seen = (index: number, parsed: ParsedPage): void => {
     if (parsed.nextCursor !== undefined) cursors.add(parsed.nextCursor);
     if (index > highest) {
       highest = index;
       lastItems = parsed.items.length;
     }
+  };
+  for await (const page of keptSegmentPages(session)) {
+    const parsed = parsePage(page.bytes, null, shape);
+    collector.replayStored(page.page, parsed, page.bytes.byteLength);
+    seen(page.page, parsed);
   }
-  return { have, next: kept.next ?? undefined, lastItems, cursors };
+  await openWriter();
+  const files = session.resumed?.files ?? [];
+  for (const file of files) {
+    const index = loosePageOf(file.path);
+    if (index === undefined) continue;
+    const bytes = await session.readFile(file.path);
+    const parsed = parsePage(bytes, null, shape);
+    collector.replayLoose(index, parsed, { page: index, url: file.origin, status: 200, bytes });
+    await session.removeFile(file.path);
+    seen(index, parsed);
+  }
+  return { have: collector, next: kept.next ?? undefined, lastItems, cursors };
 }
 
 /** Whether kept pages can be gone on from: a one-after-another style needs to know its next page. */
 function resumable(kept: ResumeState, files: readonly ManifestFile[], pagination: Config['products']['pagination']): boolean {
   const sequential = pagination === 'cursor' || pagination === 'link';
-  return !sequential || kept.next !== null || !files.some((f) => pageIndexOf(f.path) !== undefined);
+  return !sequential || kept.next !== null || !files.some((f) => segmentNumberOf(f.path) !== undefined || loosePageOf(f.path) !== undefined);
 }
 
-/** The first page index not stored. */
-function firstMissing(stored: ReadonlySet<number>): number {
-  let index = 1;
-  while (stored.has(index)) index++;
-  return index;
+/** What an attempt starts from: its request log, its pages writer, the collector with the kept pages replayed. */
+interface Prepared {
+  requests: RequestLog;
+  writer: SegmentedPagesWriter;
+  collector: PageCollector;
+  resumePoint: ResumePoint;
+}
+
+/**
+ * Opens the request log and the pages writer of `session` (going on with the
+ * kept ones when it resumed a kept staging of `kept`) and replays the kept pages.
+ */
+async function prepare(
+  session: WriteSession,
+  kept: ResumeState | undefined,
+  validator: ProductValidator,
+  shape: PageShape,
+  origin: string,
+  segmentBytes: number,
+  progress: (p: SourceProgress) => void,
+): Promise<Prepared> {
+  const requests = await RequestLog.open(session, origin, kept?.requestSummary);
+  const keptPages = kept !== undefined && session.resumed !== undefined ? await keptPagesOf(session) : undefined;
+  let writer: SegmentedPagesWriter | undefined;
+  const openWriter = async (): Promise<void> => {
+    writer = await SegmentedPagesWriter.open(session, origin, segmentBytes, keptPages);
+  };
+  // The collector hands pages over only once the writer is open (replayKept opens it before the loose pages).
+  const store: PageStore = {
+    append: (page) => {
+      if (writer === undefined) throw new Error('products snapshot: a page was stored before the pages writer was open');
+      return writer.append(page);
+    },
+  };
+  const collector = new PageCollector(store, validator, progress, (keptPages?.lastPage ?? 0) + 1);
+  let resumePoint = FROM_THE_START;
+  if (keptPages !== undefined && kept !== undefined) resumePoint = await replayKept(session, kept, collector, shape, openWriter);
+  else await openWriter();
+  if (writer === undefined) throw new Error('products snapshot: the pages writer was not opened');
+  return { requests, writer, collector, resumePoint };
 }
 
 /**
  * The product metadata source: one run takes a full snapshot of the
- * catalogue API into the date's partition, every page body as received (one
- * file per page), validation counts and the request log in the manifest. Any
+ * catalogue API into the date's partition, every page body as received
+ * (concatenated in page order into segment files with an index:
+ * `SegmentedPagesWriter`), the request log (`_requests.ndjson`), and
+ * validation counts and the log's summary in the manifest. Any
  * failure for good aborts the write session: a partial snapshot is never
  * committed. A rate-limited attempt (handed back to the queue) keeps the pages
  * it stored, with its counters and where to go on, in the lake's kept staging
@@ -98,12 +151,23 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       await session.abort();
       session = await ctx.lake.begin(init);
       // The hand-back counters still hold (same settings): only the pages go.
-      kept = kept === undefined ? undefined : { ...kept, next: null, apiTotal: null, requests: [] };
+      kept = kept === undefined ? undefined : { ...kept, next: null, apiTotal: null };
+    }
+    const validator = new ProductValidator(s.fieldMap, { dataDir: ctx.config.dataDir });
+    let prepared: Prepared;
+    try {
+      prepared = await prepare(session, kept, validator, shape, shownApi, s.segmentBytes, (p) => ctx.progress(p));
+    } catch (err) {
+      await abortQuietly(session, ctx, secrets);
+      await validator.dispose();
+      throw err;
+    }
+    const { requests, collector, writer, resumePoint } = prepared;
+    const replayed = collector.pages;
+    if (replayed > 0 && kept !== undefined) {
+      ctx.logger.info({ keptPages: replayed, handbacks: kept.handbacks, firstRequestAt: new Date(kept.firstRequestAt).toISOString() }, `products snapshot resumed from page ${kept.next?.index ?? collector.firstMissing()}`);
     }
     const transport = new HttpTransport({ timeoutMs: s.timeoutMs, maxSockets: s.concurrency, token: s.apiToken, allowedRedirectOrigins: s.allowRedirects });
-    const requests: RequestLogEntry[] = kept ? [...kept.requests] : [];
-    const validator = new ProductValidator(s.fieldMap, { dataDir: ctx.config.dataDir });
-    const collector = new PageCollector(session, validator, (p) => ctx.progress(p));
     const fetcher = new PageFetcher(
       transport,
       new RateGate(),
@@ -115,25 +179,18 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
       ctx.requestBudget,
     );
     let next: NextPage | null = kept?.next ?? null;
-    let replayed = 0;
-    let resumePoint: ResumePoint = FROM_THE_START;
     /** This attempt, as the manifest and the kept state list it. */
-    const attemptRecord = (outcome: SnapshotAttempt['outcome']): SnapshotAttempt => {
-      let first: number | null = null;
-      let last: number | null = null;
-      for (const index of collector.stored) {
-        if (resumePoint.have.has(index)) continue;
-        if (first === null || index < first) first = index;
-        if (last === null || index > last) last = index;
-      }
-      return { runId: ctx.runId, attempt: ctx.attempt, startedAt, endedAt: new Date().toISOString(), pages: collector.pages - replayed, firstPage: first, lastPage: last, outcome };
-    };
+    const attemptRecord = (outcome: SnapshotAttempt['outcome']): SnapshotAttempt => ({
+      runId: ctx.runId,
+      attempt: ctx.attempt,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      pages: collector.pages - replayed,
+      firstPage: collector.firstFetched ?? null,
+      lastPage: collector.lastFetched ?? null,
+      outcome,
+    });
     try {
-      if (kept !== undefined && session.resumed !== undefined) {
-        resumePoint = await replayKept(session, session.resumed.files, kept, collector, shape);
-        replayed = collector.pages;
-        ctx.logger.info({ keptPages: replayed, handbacks: kept.handbacks, firstRequestAt: new Date(kept.firstRequestAt).toISOString() }, `products snapshot resumed from page ${next?.index ?? firstMissing(collector.stored)}`);
-      }
       ctx.logger.info({ api: shownApi, pagination: s.pagination, pageSize: s.pageSize, concurrency: s.concurrency }, 'products snapshot started');
       await walk(
         {
@@ -149,6 +206,8 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
         secrets,
       );
       await collector.flush();
+      await writer.finish();
+      await requests.finish();
       if (ctx.signal.aborted) throw new TransientError('products snapshot interrupted before commit');
       collector.checkTotal();
       await validator.finish();
@@ -165,8 +224,8 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
           pageSize: s.pageSize,
           concurrency: s.pagination === 'offset' || s.pagination === 'page' ? s.concurrency : 1,
           pages: collector.pages,
-          requests,
-          retries: requests.length - collector.pages,
+          ...requestProvenance(requests.summary),
+          retries: requests.summary.requests - collector.pages,
           durationMs: Date.now() - started,
           firstRequestAt: new Date(firstRequestAt).toISOString(),
           lastRequestAt: new Date(lastRequestAt).toISOString(),
@@ -175,9 +234,10 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
         },
       });
       const out: SourceResult = { status: result.status, version: result.version, records: validator.products, rejected: validator.rejected, files: collector.pages, bytes: collector.bytes };
-      ctx.logger.info({ ...out, requests: requests.length, attempts: attempts.length, durationMs: Date.now() - started }, `products snapshot ${result.status}`);
+      ctx.logger.info({ ...out, requests: requests.summary.requests, attempts: attempts.length, durationMs: Date.now() - started }, `products snapshot ${result.status}`);
       return out;
     } catch (err) {
+      collector.release();
       await collector.settle();
       if (err instanceof RateLimitedError) {
         const stalledHandbacks = collector.pages > replayed ? 0 : (kept?.stalledHandbacks ?? 0) + 1;
@@ -187,12 +247,12 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
         const limit = handbackLimitMet({ stalledHandbacks, firstRequestAt, pages: collector.pages, products: collector.rows, pagesNeeded, attempts: attempts.length }, s);
         if (limit !== undefined) {
           await abortQuietly(session, ctx, secrets);
-          ctx.logger.error({ pages: collector.pages, requests: requests.length, handbacks: (kept?.handbacks ?? 0) + 1 }, limit);
+          ctx.logger.error({ pages: collector.pages, requests: requests.summary.requests, handbacks: (kept?.handbacks ?? 0) + 1 }, limit);
           throw new RateLimitExhaustedError(limit, { cause: err });
         }
         const storable = next !== null && next.url !== undefined && secrets.some((x) => x !== '' && (next as NextPage).url?.includes(x)) ? null : next;
         const state: ResumeState = {
-          format: 1,
+          format: 2,
           settings: fingerprint,
           firstRequestAt,
           lastRequestAt: fetcher.lastAnsweredAt ?? kept?.lastRequestAt ?? Date.now(),
@@ -201,31 +261,40 @@ export function createProductsSource(deps: ProductsSourceDeps = {}): Source {
           attempts,
           apiTotal: collector.apiTotal ?? null,
           next: storable,
-          requests,
+          requestSummary: requests.summary,
         };
         let resumeAtPage: number | undefined;
         try {
+          // Pages held out of order are kept loose; the open segment, the index and the request log are finished.
+          for (const page of collector.held()) await session.writeFile(looseFileName(page.page), page.url, page.bytes);
+          await writer.finish();
+          await requests.finish();
           await session.keep(resumeStateRecord(state));
-          resumeAtPage = storable?.index ?? firstMissing(collector.stored);
+          resumeAtPage = storable?.index ?? collector.firstMissing();
         } catch (keepErr) {
           ctx.logger.error({ error: redactSecrets(keepErr instanceof Error ? keepErr.message : String(keepErr), secrets) }, 'products snapshot: keeping its pages for the next attempt failed');
           await abortQuietly(session, ctx, secrets);
         }
         const error = redactSecrets(err instanceof Error ? err.message : String(err), secrets);
-        ctx.logger.warn({ pages: collector.pages, requests: requests.length, handbacks: state.handbacks, stalledHandbacks, resumeAtPage, error }, resumeAtPage === undefined ? 'products snapshot failed; nothing kept' : 'products snapshot paused; its pages are kept for the next attempt');
+        ctx.logger.warn({ pages: collector.pages, requests: requests.summary.requests, handbacks: state.handbacks, stalledHandbacks, resumeAtPage, error }, resumeAtPage === undefined ? 'products snapshot failed; nothing kept' : 'products snapshot paused; its pages are kept for the next attempt');
         if (resumeAtPage !== undefined) {
           throw new RateLimitedError(`${err.message}; ${collector.pages} page${collector.pages === 1 ? '' : 's'} kept, the next attempt resumes at page ${resumeAtPage}`, { cause: err, retryAfterMs: err.retryAfterMs, resumeAtPage });
         }
         throw err;
       }
       await abortQuietly(session, ctx, secrets);
-      ctx.logger.warn({ pages: collector.pages, requests: requests.length, error: redactSecrets(err instanceof Error ? err.message : String(err), secrets) }, 'products snapshot failed; nothing committed');
+      ctx.logger.warn({ pages: collector.pages, requests: requests.summary.requests, error: redactSecrets(err instanceof Error ? err.message : String(err), secrets) }, 'products snapshot failed; nothing committed');
       throw err;
     } finally {
       transport.close();
       await validator.dispose();
     }
   };
+}
+
+/** What the manifest's provenance says of the request log: its file and its counts. */
+function requestProvenance(summary: RequestSummary): Record<string, unknown> {
+  return { requestLog: REQUEST_LOG_FILE, requests: summary.requests, statuses: summary.statuses, rateLimited: summary.rateLimited, bytesReceived: summary.bytesReceived };
 }
 
 /** Aborts the write session, logging (not throwing) a failure to. */

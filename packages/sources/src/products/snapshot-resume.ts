@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '@recomart/config';
-import type { RequestLogEntry } from './request-log.js';
+import { readSummary, type RequestSummary } from './request-log.js';
 
 /** Where a one-after-another walk (cursor, link) goes on: the next page's index and how to ask for it. */
 export interface NextPage {
@@ -30,7 +30,8 @@ export interface SnapshotAttempt {
  * its job (the state of the lake's kept staging).
  */
 export interface ResumeState {
-  format: 1;
+  /** 2: the request log is a kept file (`_requests.ndjson`), the state holds its summary. */
+  format: 2;
   /** `settingsFingerprint` of the settings the pages were fetched with; other settings start over. */
   settings: string;
   /** Epoch ms of the snapshot's first request, and of the last answer so far. */
@@ -44,16 +45,17 @@ export interface ResumeState {
   apiTotal: number | null;
   /** Cursor and link styles: where to go on. */
   next: NextPage | null;
-  /** The request log of the earlier attempts. */
-  requests: RequestLogEntry[];
+  /** The counts of the earlier attempts' request log (the log itself is kept as `_requests.ndjson`). */
+  requestSummary: RequestSummary;
 }
 
 /**
  * What the stored pages depend on: a snapshot resumes only under the same
- * endpoint (hashed: its URL may hold a key), paging and field settings.
+ * endpoint (hashed: its URL may hold a key), paging, segment size and field
+ * settings.
  */
 export function settingsFingerprint(s: Config['products']): string {
-  const shaping = [s.apiUrl, s.pagination, s.pageSize, s.offsetParam, s.limitParam, s.pageParam, s.perPageParam, s.cursorParam, s.cursorField, s.itemsField ?? null, s.totalField, s.fieldMap];
+  const shaping = [s.apiUrl, s.pagination, s.pageSize, s.segmentBytes, s.offsetParam, s.limitParam, s.pageParam, s.perPageParam, s.cursorParam, s.cursorField, s.itemsField ?? null, s.totalField, s.fieldMap];
   return createHash('sha256').update(JSON.stringify(shaping)).digest('hex');
 }
 
@@ -72,14 +74,14 @@ function isNext(v: unknown): v is NextPage {
 export function readResumeState(value: Record<string, unknown>, settings: string): ResumeState | undefined {
   const v = value as Partial<Record<keyof ResumeState, unknown>>;
   const ok =
-    v.format === 1 &&
+    v.format === 2 &&
     v.settings === settings &&
     isCount(v.firstRequestAt) &&
     isCount(v.lastRequestAt) &&
     isCount(v.handbacks) &&
     isCount(v.stalledHandbacks) &&
     Array.isArray(v.attempts) &&
-    Array.isArray(v.requests) &&
+    readSummary(v.requestSummary) !== undefined &&
     (v.apiTotal === null || isCount(v.apiTotal)) &&
     (v.next === null || isNext(v.next));
   return ok ? (value as unknown as ResumeState) : undefined;

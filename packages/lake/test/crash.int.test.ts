@@ -4,23 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLake } from '@recomart/lake';
 import { entriesOf, tempDataDir } from './temp-lake.js';
 import { assertLakeBuilt, startWriter, type WriterRun } from './writer-process.js';
+import { seededRandom } from '../../../test/helpers/seeded-random.js';
 
 /** Kills per run of this test (the issue's "many times", scaled to stay fast). */
 const KILLS = 32;
 const FILES = 8;
 const FILE_BYTES = 512 * 1024;
 
-/** mulberry32: reproducible "random" kill points; the seed is in the test name. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.LAKE_CRASH_SEED ?? Date.now() % 1_000_000);
 
@@ -37,7 +27,7 @@ afterAll(async () => {
 
 describe(`a writer SIGKILLed at random points (seed ${SEED}, LAKE_CRASH_SEED to replay)`, () => {
   it(`${KILLS} kills leave a lake that verifies, shows no partial version, and takes the next version`, async () => {
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     const writer = { dataDir: data.dir, files: FILES, fileBytes: FILE_BYTES, traceFs: true };
     // One undisturbed run learns the steps: every chunk, every filesystem call of staging and commit.
     const probe = await startWriter({ ...writer, seed: 1 }).finished;

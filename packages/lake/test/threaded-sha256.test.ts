@@ -4,20 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { stopSha256Thread, ThreadedSha256, THREADED_SHA256_MIN_BYTES, THREADED_SHA256_RING_BYTES } from '@recomart/lake';
+import { seededRandom } from '../../../test/helpers/seeded-random.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** mulberry32: a seeded generator, so a failing chunking can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feeds `data` in the given chunk sizes, waiting whenever `update()` asks to; the chunk is overwritten once taken (the caller may reuse it). */
 async function hashInChunks(h: ThreadedSha256, data: Buffer, sizes: number[]): Promise<string> {
@@ -66,9 +56,9 @@ describe('ThreadedSha256', () => {
       { seed: 9, total: THREADED_SHA256_MIN_BYTES - 1, ring: THREADED_SHA256_RING_BYTES, min: THREADED_SHA256_MIN_BYTES },
       { seed: 10, total: 5 * THREADED_SHA256_RING_BYTES + 17, ring: THREADED_SHA256_RING_BYTES, min: THREADED_SHA256_MIN_BYTES },
     ];
-    for (let seed = 11; seed < 41; seed++) cases.push({ seed, total: Math.floor(prng(seed)() * 200_000), ring: 8192, min: 2048 });
+    for (let seed = 11; seed < 41; seed++) cases.push({ seed, total: Math.floor(seededRandom(seed)() * 200_000), ring: 8192, min: 2048 });
     for (const c of cases) {
-      const rand = prng(c.seed);
+      const rand = seededRandom(c.seed);
       const data = randomBytes(c.total);
       const sizes = chunking(c.total, c.ring, rand);
       const h = new ThreadedSha256(c.ring, c.min);

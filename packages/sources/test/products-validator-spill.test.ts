@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransientError } from '@recomart/jobs';
 import { KNOWN_CATEGORIES, PRODUCT_FIELDS, ProductValidator, productIdSpillRoot, SAMPLES_PER_COUNT } from '@recomart/sources';
+import { seededRandom } from '../../../test/helpers/seeded-random.js';
 
 /**
  * The validator as it was before spilling (every id in one Set), kept here as
@@ -91,17 +92,6 @@ class ReferenceValidator {
   }
 }
 
-/** mulberry32: a small seeded generator, so a failing case replays from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ids that must stay distinct (or equal) through the spill: unicode, lone surrogates, separators, 7 vs "7". */
 const ODD_IDS = ['é', 'e\u0301', '日本語', '😀', '\ud83d', '\ude00', '\ud800', '\udc00', 'a,b', 'a\nb', 'a\u0000b', '7', ' P1', 'P1 ', '\uffff', '\u{10ffff}', 'x'.repeat(300)];
@@ -163,7 +153,7 @@ describe('ProductValidator spilling ids to disk', () => {
     const cases = process.env.SPILL_SEED === undefined ? 20 : 1;
     for (let c = 0; c < cases; c++) {
       const seed = base + c;
-      const random = seeded(seed);
+      const random = seededRandom(seed);
       const products = Math.floor(random() * 2000);
       const batchSize = 1 + Math.floor(random() * 60);
       const mergeFanIn = 2 + Math.floor(random() * 6);

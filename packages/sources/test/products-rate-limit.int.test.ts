@@ -89,8 +89,8 @@ describe.each(STYLES)('products source, %s pagination, behind a fixed-window lim
 });
 
 describe('products source, paced by the API\'s rate-limit headers', () => {
-  it('194 products at page size 1 behind 100/10s (X-RateLimit-*): one attempt, every page requested once, at most one 429 per window', async () => {
-    const h = await harness('offset', { products: 194, windowLimit: { limit: 100, windowMs: 10_000, headers: 'x' } }, { PRODUCTS_PAGE_SIZE: '1', PRODUCTS_MAX_RETRY_AFTER_MS: '15000' });
+  it.each(STYLES)('%s style: 194 products at page size 1 behind 100/10s (X-RateLimit-*): one attempt, every page requested once, at most one 429 per window', async (style) => {
+    const h = await harness(style, { products: 194, windowLimit: { limit: 100, windowMs: 10_000, headers: 'x' } }, { PRODUCTS_PAGE_SIZE: '1', PRODUCTS_MAX_RETRY_AFTER_MS: '15000' });
     const started = Date.now();
     const { result, handbacks } = await untilDone(h, 5);
     const stats = h.api.stats();
@@ -113,8 +113,8 @@ describe('products source, paced by the API\'s rate-limit headers', () => {
     expect(stats.byOutcome['200']).toBe(60);
   });
 
-  it('5,000 products at 100 a page behind 10/1s complete', async () => {
-    const h = await harness('link', { products: 5000, windowLimit: { limit: 10, windowMs: 1000, headers: 'x' } }, { PRODUCTS_PAGE_SIZE: '100' });
+  it.each(STYLES)('%s style: 5,000 products at 100 a page behind 10/1s complete', async (style) => {
+    const h = await harness(style, { products: 5000, windowLimit: { limit: 10, windowMs: 1000, headers: 'x' } }, { PRODUCTS_PAGE_SIZE: '100' });
     const { result } = await untilDone(h, 5);
     expect(result, JSON.stringify(h.api.stats())).toMatchObject({ status: 'committed', records: 5000, files: 50 });
     expect(h.api.stats().maxServedPerWindow).toBeLessThanOrEqual(10);

@@ -71,7 +71,7 @@ async function oneSize(products, pageSize, redis) {
   try {
     const url = await mock.ready;
     const env = { PATH: process.env.PATH, REDIS_URL, QUEUE_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', PRODUCTS_API_URL: url, PRODUCTS_PAGE_SIZE: String(pageSize) };
-    worker = spawnBenchWorker(env, ['--sources', 'products', '--concurrency', '1'], (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+    worker = spawnBenchWorker(env, ['--sources', 'products', '--concurrency', '1']);
     await worker.ready;
     const idleRssMib = await procMib(worker.child.pid, 'VmRSS');
     const started = performance.now();

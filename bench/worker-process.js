@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/recomart.js', import.meta.url));
 
-/** Spawns `node …nodeFlags recomart worker --no-http …args` with `env` (logging at info, which the ready line needs). */
-export function spawnBenchWorker(env, args, nodeFlags = []) {
-  const child = spawn(process.execPath, [...nodeFlags, BIN, 'worker', '--no-http', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Spawns `recomart worker --no-http …args` with `env` (logging at info, which the ready line needs). */
+export function spawnBenchWorker(env, args) {
+  const child = spawn(process.execPath, [BIN, 'worker', '--no-http', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {

@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { boolFlag, intFlag, parseFlags, stringFlag, UsageError, type Command, untilAborted } from '@recomart/command';
 import { loadConfig } from '@recomart/config';
 import { isSourceName, SOURCES, type SourceName } from '@recomart/jobs';
@@ -30,18 +29,6 @@ export function parseSourcesFlag(raw: string | undefined): SourceName[] {
   return [...new Set(names)] as SourceName[];
 }
 
-/**
- * How far V8 lets a worker's old generation grow past what survived its last
- * full collection before the next one. V8's own choice (up to 4x on a fast
- * collector) let the garbage of a long products snapshot — parsed pages,
- * response bodies — pile up for minutes: peak RSS climbed with the catalogue
- * (151 MiB at 100k products, 235 at 1M), while the live heap stayed at about
- * 20 MiB. 20% keeps it near the live size at no measurable cost in time
- * (`bench/products-scale.js`). A `--heap-growing-percent` given to node wins.
- * @defaultValue 20
- */
-export const WORKER_HEAP_GROWING_PERCENT = 20;
-
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'a worker process consuming the ingest queues',
@@ -57,7 +44,6 @@ export const workerCommand: Command = {
     const sources = parseSourcesFlag(stringFlag(flags, 'sources'));
     const httpPort = boolFlag(flags, 'no-http') ? null : intFlag('http-port', stringFlag(flags, 'http-port'), 0, 65535);
     const config = loadConfig(io.env);
-    if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) setFlagsFromString(`--heap-growing-percent=${WORKER_HEAP_GROWING_PERCENT}`);
     const logger = createLogger({ app: 'worker', level: config.log.level, format: config.log.format, color: config.log.color, secrets: config.secrets });
     const running = await startWorker({
       config,

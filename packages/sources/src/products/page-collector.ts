@@ -4,6 +4,7 @@ import type { PageToStore } from '@recomart/lake';
 import type { SourceProgress } from '../source.js';
 import type { ParsedPage } from './page-body.js';
 import type { FetchedPage } from './page-fetcher.js';
+import { MemoryRelief } from './memory-relief.js';
 import type { ProductValidator } from './product-validator.js';
 
 function headerTotal(headers: FetchedPage['headers']): number | undefined {
@@ -58,6 +59,8 @@ export class PageCollector implements StoredPages {
   apiTotal: number | undefined;
   /** Pages written by the store (for progress). */
   written = 0;
+  /** A full garbage collection every RELIEF_EVERY_BYTES of pages stored: flat memory however long the snapshot. */
+  private readonly relief = new MemoryRelief();
   /** The lowest and highest page index this attempt fetched and accepted (not replayed); undefined when none. */
   firstFetched: number | undefined;
   lastFetched: number | undefined;
@@ -179,6 +182,7 @@ export class PageCollector implements StoredPages {
           if (this.writeFailure === undefined) {
             await this.store.append(page);
             this.written += 1;
+            this.relief.stored(page.bytes.byteLength);
             this.progress({ pages: this.written, rows: this.rows, bytes: this.bytes, rejected: this.validator.rejectedSoFar });
           }
         } catch (error) {

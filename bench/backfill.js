@@ -16,6 +16,7 @@ import { createIngestQueues } from '@recomart/queue';
 import { enqueuePartitions } from '@recomart/producer';
 import { startMockProductApi } from '@recomart/mock-product-api';
 import { startWorker } from '@recomart/worker';
+import { dropPrefix } from './redis-keys.js';
 import { spawnBenchWorker } from './worker-process.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -26,15 +27,6 @@ function benchEnv(extra = {}) {
     dataDir,
     env: { PATH: process.env.PATH, REDIS_URL, QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`, DATA_DIR: dataDir, LOG_LEVEL: 'warn', JOB_BACKOFF_MS: '100', ...extra },
   };
-}
-
-async function dropPrefix(redis, prefix) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', '1000');
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 function spawnWorker(env, concurrency) {

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, variables } from '@recomart/config';
 import { auditStreamKey, AUDIT_STREAM_FIELD, createIngestQueues } from '@recomart/queue';
 import { generateClickstreamDay } from '@recomart/sources';
+import { dropPrefix } from './redis-keys.js';
 import { spawnBenchWorker } from './worker-process.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -91,12 +92,7 @@ async function oneRound(landingDir, bytes) {
     for (const w of workers) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
     await Promise.all([...queues.values()].map((q) => q.close()));
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await dropPrefix(redis, prefix);
     redis.disconnect();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { spawnMock } from './mock-process.js';
+import { dropPrefix } from './redis-keys.js';
 import { spawnBenchWorker } from './worker-process.js';
 
 const BIN = fileURLToPath(new URL('../bin/recomart.js', import.meta.url));
@@ -51,15 +52,6 @@ function enqueueAndWait(env) {
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`enqueue --wait exited ${code}: ${(err || out).slice(-2000)}`))));
   });
-}
-
-async function dropPrefix(redis, prefix) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', '1000');
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 /** One snapshot of `products` products by one worker process; its figures. */

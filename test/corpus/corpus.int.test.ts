@@ -9,7 +9,7 @@ import { quarantinePath } from '@recomart/lake';
 import { startMockProductApi, type MockApiHandle } from '@recomart/mock-product-api';
 import { ingestJobOptions, type IngestJobResult } from '@recomart/queue';
 import { startWorker, type RunningWorker } from '@recomart/worker';
-import { dropKeys } from '../faults/fault-stand.js';
+import { dropPrefix } from '../helpers/test-env.js';
 import { reconcile } from '../faults/reconciler.js';
 import { ROOT } from '../helpers/run-cli.js';
 import { makeTestEnv, type TestEnv } from '../helpers/test-env.js';
@@ -49,7 +49,7 @@ describe('bad-input corpus (test/corpus/expected.json) through an ingest worker'
     await running?.close(2000);
     await events?.close();
     await queue?.close();
-    if (redis) await dropKeys(redis, t.prefix);
+    if (redis) await dropPrefix(redis, t.prefix);
     redis?.disconnect();
     await api?.close();
     t?.cleanup();

@@ -4,7 +4,7 @@ import { queueName, type SourceName } from '@recomart/jobs';
 import { openLake, type Lake } from '@recomart/lake';
 import { createIngestQueues, type IngestQueue } from '@recomart/queue';
 import { AuditTail } from '../helpers/audit-tail.js';
-import { makeTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { dropPrefix, makeTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { spawnWorker, stopWorkers, type WorkerProcess } from '../helpers/worker-processes.js';
 
 /** Settings that make faults quick to recover from: short locks, quick stall checks, tiny backoff. */
@@ -102,18 +102,9 @@ export class FaultStand {
     await Promise.allSettled([...this.events.values()].map((e) => e.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.audit.close();
-    await dropKeys(this.redis, this.t.prefix).catch(() => undefined);
+    await dropPrefix(this.redis, this.t.prefix).catch(() => undefined);
     this.redis.disconnect();
     this.t.cleanup();
   }
 }
 
-/** Deletes every Redis key under `prefix`. */
-export async function dropKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { openLake, type Lake } from '@recomart/lake';
 import { AuditEmitter, auditStreamKey } from '@recomart/queue';
 import { makeTestEnv, type TestEnv } from '../helpers/test-env.js';
-import { dropKeys } from './fault-stand.js';
+import { dropPrefix } from '../helpers/test-env.js';
 import { snapshotLake } from './lake-snapshot.js';
 import { reconcile } from './reconciler.js';
 
@@ -26,7 +26,7 @@ describe('the reconciler catches what it promises to catch', () => {
     }
   });
   afterEach(async () => {
-    await dropKeys(redis, t.prefix);
+    await dropPrefix(redis, t.prefix);
     redis.disconnect();
     t.cleanup();
   });

@@ -46,7 +46,6 @@ describe('two workers behind one fixed-window API limit', () => {
     }
     expect(stats.byOutcome['200'], 'every page served once per date').toBe(120);
     expect(stats.rateLimited, 'the limit was met').toBeGreaterThan(0);
-    expect(stats.maxServedPerWindow).toBeLessThanOrEqual(LIMIT);
     expect(stats.maxRequestsPerWindow, 'beyond the limit only the requests in flight when the 429 came').toBeLessThanOrEqual(LIMIT + WORKERS * CONCURRENCY);
     expect(r.stderr).toMatch(/products__2026-02-0[12]: rate limited, resuming at page \d+ in \d+ s/);
   }, 150_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DayWindow, RowValidator, type RawRecord, type RejectReason } from '@recomart/sources';
+import { seededRandom } from '../../../test/helpers/seeded-random.js';
 
 const COLUMNS = ['user_id', 'product_id', 'event_type', 'timestamp', 'device'] as const;
 
@@ -151,5 +152,22 @@ describe('RowValidator', () => {
     expect(summary.devices['device-099']).toBeUndefined();
     expect(summary.devices['(other)']).toBe(6);
     expect(JSON.parse(JSON.stringify(summary.devices))).toMatchObject({ __proto__: 1, '(other)': 6 });
+  });
+
+  it('counts devices exactly when their names share a length and first and last byte, in any interleaving', () => {
+    const seed = 20261202;
+    const random = seededRandom(seed);
+    // 130 names alike at both ends (and so at one guess slot in many cases), plus a few others.
+    const pool = [...Array.from({ length: 130 }, (_, i) => `m${String(i).padStart(3, '0')}e`), 'mobile', 'mobilf', 'tablet', 'desktop'];
+    const picks = Array.from({ length: 5000 }, () => pool[Math.floor(random() * pool.length)] as string);
+    const { summary } = validate(picks.map((d) => `1001,2001,view,2024-05-01T10:00:00.000Z,${d}`));
+    const expected = new Map<string, number>();
+    let other = 0;
+    for (const d of picks) {
+      if (expected.has(d)) expected.set(d, (expected.get(d) as number) + 1);
+      else if (expected.size < 100) expected.set(d, 1);
+      else other++;
+    }
+    expect({ ...summary.devices }, `seed ${seed}`).toEqual({ ...Object.fromEntries(expected), ...(other > 0 ? { '(other)': other } : {}) });
   });
 });

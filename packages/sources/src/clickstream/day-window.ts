@@ -62,20 +62,27 @@ export class DayWindow {
    * window; NaN otherwise (then `parse` decides). No allocation, no Date.
    */
   fast(b: Uint8Array): number {
-    const n = b.length;
+    return this.fastAt(b, 0, b.length);
+  }
+
+  /**
+   * `fast` on the bytes `b[o, o + n)`, read in place (the fast path hands over
+   * views of the chunk as offsets: no copy).
+   */
+  fastAt(b: Uint8Array, o: number, n: number): number {
     if ((n === 24 || n === 20) && this.utcDay) {
       const p = this.prefix;
-      for (let i = 0; i < 11; i++) if (b[i] !== p[i]) return NaN;
-      if (b[13] !== COLON || b[16] !== COLON || b[n - 1] !== ZULU) return NaN;
-      const h = twoDigits(b, 11);
-      const m = twoDigits(b, 14);
-      const s = twoDigits(b, 17);
+      for (let i = 0; i < 11; i++) if (b[o + i] !== p[i]) return NaN;
+      if (b[o + 13] !== COLON || b[o + 16] !== COLON || b[o + n - 1] !== ZULU) return NaN;
+      const h = twoDigits(b, o + 11);
+      const m = twoDigits(b, o + 14);
+      const s = twoDigits(b, o + 17);
       if (h > 23 || m > 59 || s > 59) return NaN;
       let ms = 0;
       if (n === 24) {
-        if (b[19] !== DOT) return NaN;
-        const a = (b[20] as number) - 48;
-        const c = twoDigits(b, 21);
+        if (b[o + 19] !== DOT) return NaN;
+        const a = (b[o + 20] as number) - 48;
+        const c = twoDigits(b, o + 21);
         if (a >>> 0 > 9 || c > 99) return NaN;
         ms = a * 100 + c;
       }
@@ -84,7 +91,7 @@ export class DayWindow {
     if (n === 13) {
       let v = 0;
       for (let i = 0; i < 13; i++) {
-        const d = (b[i] as number) - 48;
+        const d = (b[o + i] as number) - 48;
         if (d >>> 0 > 9) return NaN;
         v = v * 10 + d;
       }

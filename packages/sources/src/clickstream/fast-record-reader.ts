@@ -82,6 +82,8 @@ export class FastRecordReader extends Writable implements TextReader {
   private overlong: { line: number; openQuote: boolean } | undefined;
   private headerNames: readonly string[] = [];
   private unterminated: number | undefined;
+  /** Set once the reader is destroyed (a handler may stop it mid-chunk): a field, read per record, where `destroyed` is a getter. */
+  private halted = false;
 
   constructor(options: FastRecordReaderOptions) {
     super({ highWaterMark: 4, objectMode: true });
@@ -156,6 +158,11 @@ export class FastRecordReader extends Writable implements TextReader {
     return this.curBuf.toString('utf8', this.curStart, end);
   }
 
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.halted = true;
+    cb(err);
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     try {
       const text = this.head.take(chunk);
@@ -174,7 +181,7 @@ export class FastRecordReader extends Writable implements TextReader {
     try {
       const text = this.head.finish();
       if (text !== undefined) this.scan(text);
-      if (this.pendingBytes > 0 && !this.destroyed) this.finishPending();
+      if (this.pendingBytes > 0 && !this.halted) this.finishPending();
     } catch (err) {
       cb(err as Error);
       return;
@@ -260,7 +267,7 @@ export class FastRecordReader extends Writable implements TextReader {
       pos = end + 1;
     }
     let q = buf.indexOf(QUOTE, pos);
-    while (pos < n && !this.destroyed) {
+    while (pos < n && !this.halted) {
       const lf = buf.indexOf(LF, pos);
       if (lf === -1) break;
       if (!this.headerDone || (q !== -1 && q < lf)) {
@@ -278,7 +285,7 @@ export class FastRecordReader extends Writable implements TextReader {
       this.lfs++;
       pos = lf + 1;
     }
-    if (pos < n && !this.destroyed) {
+    if (pos < n && !this.halted) {
       const quoted = FastRecordReader.oddQuotes(buf, pos, false);
       if (n - pos > this.maxRowBytes) throw this.tooLong(this.line, this.openAtLimit([buf], pos));
       this.pending = [buf.subarray(pos)];

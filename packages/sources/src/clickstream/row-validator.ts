@@ -6,6 +6,9 @@ import type { RawRecord } from './record-parser.js';
 /** Distinct devices counted by name; the rest go to `(other)`. */
 export const MAX_DEVICES = 100;
 const OTHER_DEVICE = '(other)';
+/** Slots of the device guess table (a power of two). */
+const DEVICE_SLOTS = 256;
+const DEVICE_SLOT_MASK = DEVICE_SLOTS - 1;
 
 /** Where the validator sends what it finds in the current file. */
 export interface FileHooks {
@@ -59,9 +62,6 @@ function eventTypeOf(b: Uint8Array, s: number, end: number): number {
   }
 }
 
-/** The widths `DayWindow.fast` reads (13-digit millis, ISO without and with milliseconds): one scratch array each. */
-const TIMESTAMP_WIDTHS = [13, 20, 24] as const;
-
 const EMPTY = Buffer.alloc(0);
 const FIELDS = COLUMNS.length;
 
@@ -83,7 +83,8 @@ export class RowValidator {
   private readonly deviceNames: string[] = [];
   private readonly deviceCounts: number[] = [];
   private otherDevices = 0;
-  private lastDevice = 0;
+  /** `DEVICE_SLOTS` guesses: index + 1 of a device key, 0 for none. */
+  private readonly deviceSlots = new Uint8Array(DEVICE_SLOTS);
   private first = Infinity;
   private last = -Infinity;
   private readonly users = new HyperLogLog();
@@ -92,7 +93,6 @@ export class RowValidator {
   private fileRows = 0;
   private fileRagged = 0;
   private hooks: FileHooks | undefined;
-  private readonly scratch = TIMESTAMP_WIDTHS.map((n) => new Uint8Array(n));
 
   constructor(
     private readonly window: DayWindow,
@@ -157,10 +157,7 @@ export class RowValidator {
     if (et < 0) return false;
     const ts = cut[t] as number;
     const width = (cut[t + 1] as number) - ts;
-    const scratch = width === 13 ? this.scratch[0] : width === 20 ? this.scratch[1] : width === 24 ? this.scratch[2] : undefined;
-    if (scratch === undefined) return false;
-    for (let i = 0; i < width; i++) scratch[i] = buf[ts + i] as number;
-    const ms = this.window.fast(scratch);
+    const ms = this.window.fastAt(buf, ts, width);
     if (ms !== ms) return false;
     this.accept(et, ms, buf, us, ue, buf, ps, pe, buf, ds, de);
     return true;
@@ -201,15 +198,17 @@ export class RowValidator {
     this.users.addRange(ub, us, ue);
     this.products.addRange(pb, ps, pe);
     const keys = this.deviceKeys;
-    const last = this.lastDevice;
-    if (last < keys.length && bytesEqual(keys[last] as Buffer, db, ds, de)) {
-      (this.deviceCounts[last] as number)++;
+    // A direct-mapped guess from the length and the first and last byte; the bytes decide.
+    const slot = ((de - ds) * 31 + (db[ds] as number) * 7 + (db[de - 1] as number)) & DEVICE_SLOT_MASK;
+    const guess = (this.deviceSlots[slot] as number) - 1;
+    if (guess >= 0 && bytesEqual(keys[guess] as Buffer, db, ds, de)) {
+      (this.deviceCounts[guess] as number)++;
       return;
     }
     for (let i = 0; i < keys.length; i++) {
       if (bytesEqual(keys[i] as Buffer, db, ds, de)) {
         (this.deviceCounts[i] as number)++;
-        this.lastDevice = i;
+        this.deviceSlots[slot] = i + 1;
         return;
       }
     }
@@ -218,7 +217,7 @@ export class RowValidator {
       this.deviceKeys = [...keys, Buffer.from(db.subarray(ds, de))];
       this.deviceNames.push(db.toString('utf8', ds, de));
       this.deviceCounts.push(1);
-      this.lastDevice = keys.length;
+      this.deviceSlots[slot] = keys.length + 1;
     } else {
       this.otherDevices++;
     }

@@ -9,14 +9,6 @@ const COLON = 58;
 const DOT = 46;
 const ZULU = 90;
 
-/** Two ASCII digits at `i` as a number, or 100 when either is not a digit. */
-function twoDigits(b: Uint8Array, i: number): number {
-  const hi = (b[i] as number) - 48;
-  const lo = (b[i + 1] as number) - 48;
-  if (hi >>> 0 > 9 || lo >>> 0 > 9) return 100;
-  return hi * 10 + lo;
-}
-
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
@@ -37,8 +29,11 @@ export class DayWindow {
   readonly min: number;
   /** First instant no longer accepted (next midnight + tolerance). */
   readonly max: number;
-  /** `YYYY-MM-DDT` of the day, as bytes. */
-  private readonly prefix: Uint8Array;
+  /** `YYYY-MM-DDT` of the day as little-endian words: bytes 0-3, 4-7, 8-9 and 10. */
+  private readonly p0: number;
+  private readonly p1: number;
+  private readonly p2: number;
+  private readonly p3: number;
 
   /** Whether a `…Z` timestamp on the day's UTC date is inside the day (only when the zone is UTC). */
   private readonly utcDay: boolean;
@@ -54,48 +49,63 @@ export class DayWindow {
     this.min = this.start - toleranceMs;
     this.max = day.end + toleranceMs;
     this.utcDay = day.start === Date.parse(`${date}T00:00:00Z`) && day.end - day.start === DAY_MS;
-    this.prefix = Buffer.from(`${date}T`, 'latin1');
+    const prefix = Buffer.from(`${date}T`, 'latin1');
+    this.p0 = prefix.readUInt32LE(0);
+    this.p1 = prefix.readUInt32LE(4);
+    this.p2 = prefix.readUInt16LE(8);
+    this.p3 = prefix.readUInt8(10);
   }
 
   /**
    * The instant of a timestamp in its common shapes, when it is inside the
-   * window; NaN otherwise (then `parse` decides). No allocation, no Date.
+   * window; NaN otherwise (then `parse` decides). No Date, no string.
    */
   fast(b: Uint8Array): number {
-    return this.fastAt(b, 0, b.length);
+    return this.fastIn(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length);
   }
 
   /**
-   * `fast` on the bytes `b[o, o + n)`, read in place (the fast path hands over
-   * views of the chunk as offsets: no copy).
+   * `fast` on the bytes `[o, o + n)` of `v`, read in place and several at a
+   * time (the fast path hands over fields as offsets into the chunk): a
+   * DataView load costs V8 about what one typed-array byte load does, so the
+   * 11-byte date prefix is four loads, not eleven.
    */
-  fastAt(b: Uint8Array, o: number, n: number): number {
+  fastIn(v: DataView, o: number, n: number): number {
     if ((n === 24 || n === 20) && this.utcDay) {
-      const p = this.prefix;
-      for (let i = 0; i < 11; i++) if (b[o + i] !== p[i]) return NaN;
-      if (b[o + 13] !== COLON || b[o + 16] !== COLON || b[o + n - 1] !== ZULU) return NaN;
-      const h = twoDigits(b, o + 11);
-      const m = twoDigits(b, o + 14);
-      const s = twoDigits(b, o + 17);
-      if (h > 23 || m > 59 || s > 59) return NaN;
+      if (v.getUint32(o, true) !== this.p0 || v.getUint32(o + 4, true) !== this.p1 || v.getUint16(o + 8, true) !== this.p2 || v.getUint8(o + 10) !== this.p3) return NaN;
+      // "HH:M" and "M:SS", little-endian: the first byte is the lowest.
+      const w1 = v.getUint32(o + 11, true);
+      const w2 = v.getUint32(o + 15, true);
+      if (((w1 >>> 16) & 0xff) !== COLON || ((w2 >>> 8) & 0xff) !== COLON || v.getUint8(o + n - 1) !== ZULU) return NaN;
+      const h1 = (w1 & 0xff) - 48;
+      const h2 = ((w1 >>> 8) & 0xff) - 48;
+      const m1 = (w1 >>> 24) - 48;
+      const m2 = (w2 & 0xff) - 48;
+      const s1 = ((w2 >>> 16) & 0xff) - 48;
+      const s2 = (w2 >>> 24) - 48;
+      if (h1 >>> 0 > 2 || h2 >>> 0 > 9 || m1 >>> 0 > 5 || m2 >>> 0 > 9 || s1 >>> 0 > 5 || s2 >>> 0 > 9) return NaN;
+      const h = h1 * 10 + h2;
+      if (h > 23) return NaN;
       let ms = 0;
       if (n === 24) {
-        if (b[o + 19] !== DOT) return NaN;
-        const a = (b[o + 20] as number) - 48;
-        const c = twoDigits(b, o + 21);
-        if (a >>> 0 > 9 || c > 99) return NaN;
-        ms = a * 100 + c;
+        // ".mmm"
+        const w3 = v.getUint32(o + 19, true);
+        const a = ((w3 >>> 8) & 0xff) - 48;
+        const c = ((w3 >>> 16) & 0xff) - 48;
+        const d = (w3 >>> 24) - 48;
+        if ((w3 & 0xff) !== DOT || a >>> 0 > 9 || c >>> 0 > 9 || d >>> 0 > 9) return NaN;
+        ms = a * 100 + c * 10 + d;
       }
-      return this.start + ((h * 60 + m) * 60 + s) * 1000 + ms;
+      return this.start + ((h * 60 + m1 * 10 + m2) * 60 + s1 * 10 + s2) * 1000 + ms;
     }
     if (n === 13) {
-      let v = 0;
+      let t = 0;
       for (let i = 0; i < 13; i++) {
-        const d = (b[o + i] as number) - 48;
+        const d = v.getUint8(o + i) - 48;
         if (d >>> 0 > 9) return NaN;
-        v = v * 10 + d;
+        t = t * 10 + d;
       }
-      return v >= this.min && v < this.max ? v : NaN;
+      return t >= this.min && t < this.max ? t : NaN;
     }
     return NaN;
   }

@@ -45,21 +45,36 @@ function bytesEqual(key: Uint8Array, b: Uint8Array, start: number, end: number):
   return true;
 }
 
-/** 0 view, 1 click, 2 add_to_cart, -1 anything else; on the raw bytes `b[s, end)`. */
-function eventTypeOf(b: Uint8Array, s: number, end: number): number {
+/** `text` as little-endian words from byte `at`: one 32-bit, or 16/8-bit with `bits`. */
+const word = (text: string, at: number, bits: 32 | 16 | 8 = 32): number => {
+  const b = Buffer.from(text, 'latin1');
+  return bits === 32 ? b.readUInt32LE(at) : bits === 16 ? b.readUInt16LE(at) : b.readUInt8(at);
+};
+const VIEW = word('view', 0);
+const CLIC = word('click', 0);
+const K = word('click', 4, 8);
+const ADD_ = word('add_to_cart', 0);
+const TO_C = word('add_to_cart', 4);
+const AR = word('add_to_cart', 8, 16);
+const T = word('add_to_cart', 10, 8);
+
+/** 0 view, 1 click, 2 add_to_cart, -1 anything else; on the bytes `[s, end)` of `v`, a few at a time. */
+function eventTypeIn(v: DataView, s: number, end: number): number {
   switch (end - s) {
     case 4:
-      return b[s] === 0x76 && b[s + 1] === 0x69 && b[s + 2] === 0x65 && b[s + 3] === 0x77 ? 0 : -1;
+      return v.getUint32(s, true) === VIEW ? 0 : -1;
     case 5:
-      return b[s] === 0x63 && b[s + 1] === 0x6c && b[s + 2] === 0x69 && b[s + 3] === 0x63 && b[s + 4] === 0x6b ? 1 : -1;
+      return v.getUint32(s, true) === CLIC && v.getUint8(s + 4) === K ? 1 : -1;
     case 11:
-      return b[s] === 0x61 && b[s + 1] === 0x64 && b[s + 2] === 0x64 && b[s + 3] === 0x5f && b[s + 4] === 0x74 && b[s + 5] === 0x6f &&
-        b[s + 6] === 0x5f && b[s + 7] === 0x63 && b[s + 8] === 0x61 && b[s + 9] === 0x72 && b[s + 10] === 0x74
-        ? 2
-        : -1;
+      return v.getUint32(s, true) === ADD_ && v.getUint32(s + 4, true) === TO_C && v.getUint16(s + 8, true) === AR && v.getUint8(s + 10) === T ? 2 : -1;
     default:
       return -1;
   }
+}
+
+/** `eventTypeIn` on a whole field. */
+function eventTypeOf(b: Buffer): number {
+  return eventTypeIn(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -85,6 +100,9 @@ export class RowValidator {
   private otherDevices = 0;
   /** `DEVICE_SLOTS` guesses: index + 1 of a device key, 0 for none. */
   private readonly deviceSlots = new Uint8Array(DEVICE_SLOTS);
+  /** A DataView on the chunk the fast path is reading (one per chunk), and that chunk. */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewOf: Buffer | undefined;
   private first = Infinity;
   private last = -Infinity;
   private readonly users = new HyperLogLog();
@@ -153,14 +171,22 @@ export class RowValidator {
     const ds = cut[d] as number;
     const de = cut[d + 1] as number;
     if (us === ue || ps === pe || ds === de) return false;
-    const et = eventTypeOf(buf, cut[e] as number, cut[e + 1] as number);
+    const view = buf === this.viewOf ? this.view : this.viewFor(buf);
+    const et = eventTypeIn(view, cut[e] as number, cut[e + 1] as number);
     if (et < 0) return false;
     const ts = cut[t] as number;
     const width = (cut[t + 1] as number) - ts;
-    const ms = this.window.fastAt(buf, ts, width);
+    const ms = this.window.fastIn(view, ts, width);
     if (ms !== ms) return false;
     this.accept(et, ms, buf, us, ue, buf, ps, pe, buf, ds, de);
     return true;
+  }
+
+  /** A DataView on `buf`, the chunk now read (kept until the next one). */
+  private viewFor(buf: Buffer): DataView<ArrayBufferLike> {
+    this.viewOf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return this.view;
   }
 
   /** Counts a data row (accepted or rejected): the ragged-file window and progress. */
@@ -181,7 +207,7 @@ export class RowValidator {
     const t = record.timestamp;
     const d = record.device;
     if (cells !== FIELDS || u === undefined || p === undefined || e === undefined || t === undefined || d === undefined) return false;
-    const et = eventTypeOf(e, 0, e.length);
+    const et = eventTypeOf(e);
     if (et < 0 || u.length === 0 || p.length === 0 || d.length === 0) return false;
     const ms = this.window.fast(t);
     if (ms !== ms) return false;
@@ -244,7 +270,7 @@ export class RowValidator {
       const d = record.device ?? EMPTY;
       if (u.length === 0) fail('empty_user_id', rejectMessages.empty_user_id());
       if (p.length === 0) fail('empty_product_id', rejectMessages.empty_product_id());
-      et = eventTypeOf(e, 0, e.length);
+      et = eventTypeOf(e);
       if (et < 0) fail('bad_event_type', rejectMessages.bad_event_type(e.toString('utf8')));
       ms = this.window.parse(t);
       if (ms !== ms) fail('bad_timestamp', rejectMessages.bad_timestamp(t));

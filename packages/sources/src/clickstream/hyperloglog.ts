@@ -5,7 +5,7 @@ const ALPHA = 0.7213 / (1 + 1.079 / M);
 
 /**
  * A HyperLogLog sketch of distinct byte strings, fed raw bytes (no string
- * conversion): FNV-1a over the bytes, a murmur3 finaliser for avalanche, 2^14
+ * conversion): FNV-1a over the bytes' 32-bit words, a murmur3 finaliser for avalanche, 2^14
  * one-byte registers (16 KiB). Estimates are approximate (≈0.8% standard
  * error, near exact for small counts through linear counting).
  */
@@ -15,13 +15,18 @@ export class HyperLogLog {
   private readonly registers = new Uint8Array(M);
 
   add(b: Uint8Array): void {
-    this.addRange(b, 0, b.length);
+    this.addIn(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length);
   }
 
-  /** Adds the bytes `b[start, end)` (no view allocated). */
-  addRange(b: Uint8Array, start: number, end: number): void {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  /**
+   * Adds the bytes `[start, end)` of `v` (no copy): FNV-1a over little-endian
+   * 32-bit words, then the bytes left, seeded with the length.
+   */
+  addIn(v: DataView, start: number, end: number): void {
+    let h = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
+    let i = start;
+    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ v.getUint32(i, true), 0x01000193);
+    for (; i < end; i++) h = Math.imul(h ^ v.getUint8(i), 0x01000193);
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;

@@ -72,9 +72,14 @@ function eventTypeIn(v: DataView, s: number, end: number): number {
   }
 }
 
+/** A DataView on a whole field (the record path). */
+function viewOn(b: Buffer): DataView<ArrayBufferLike> {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** `eventTypeIn` on a whole field. */
 function eventTypeOf(b: Buffer): number {
-  return eventTypeIn(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length);
+  return eventTypeIn(viewOn(b), 0, b.length);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -178,7 +183,7 @@ export class RowValidator {
     const width = (cut[t + 1] as number) - ts;
     const ms = this.window.fastIn(view, ts, width);
     if (ms !== ms) return false;
-    this.accept(et, ms, buf, us, ue, buf, ps, pe, buf, ds, de);
+    this.accept(et, ms, view, us, ue, view, ps, pe, buf, ds, de);
     return true;
   }
 
@@ -211,18 +216,18 @@ export class RowValidator {
     if (et < 0 || u.length === 0 || p.length === 0 || d.length === 0) return false;
     const ms = this.window.fast(t);
     if (ms !== ms) return false;
-    this.accept(et, ms, u, 0, u.length, p, 0, p.length, d, 0, d.length);
+    this.accept(et, ms, viewOn(u), 0, u.length, viewOn(p), 0, p.length, d, 0, d.length);
     return true;
   }
 
-  /** Counts an accepted record; user, product and device are the bytes `[start, end)` of their buffers. */
-  private accept(et: number, ms: number, ub: Buffer, us: number, ue: number, pb: Buffer, ps: number, pe: number, db: Buffer, ds: number, de: number): void {
+  /** Counts an accepted record; user and product are the bytes `[start, end)` of their views, the device of its buffer. */
+  private accept(et: number, ms: number, uv: DataView<ArrayBufferLike>, us: number, ue: number, pv: DataView<ArrayBufferLike>, ps: number, pe: number, db: Buffer, ds: number, de: number): void {
     this.accepted++;
     (this.eventCounts[et] as number)++;
     if (ms < this.first) this.first = ms;
     if (ms > this.last) this.last = ms;
-    this.users.addRange(ub, us, ue);
-    this.products.addRange(pb, ps, pe);
+    this.users.addIn(uv, us, ue);
+    this.products.addIn(pv, ps, pe);
     const keys = this.deviceKeys;
     // A direct-mapped guess from the length and the first and last byte; the bytes decide.
     const slot = ((de - ds) * 31 + (db[ds] as number) * 7 + (db[de - 1] as number)) & DEVICE_SLOT_MASK;
@@ -279,7 +284,7 @@ export class RowValidator {
       }
       if (d.length === 0) fail('empty_device', rejectMessages.empty_device());
       if (reasons.length === 0) {
-        this.accept(et, ms, u, 0, u.length, p, 0, p.length, d, 0, d.length);
+        this.accept(et, ms, viewOn(u), 0, u.length, viewOn(p), 0, p.length, d, 0, d.length);
         return;
       }
     }

@@ -73,7 +73,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const lake = openLake({ dataDir: config.dataDir, url: config.lake.url, s3: { ...config.lake.s3, debug: (m) => logger.debug(m) } });
   const swept = await lake.sweep(config.lake.stagingMaxAgeMs);
   logger.info(
-    { event: 'worker-starting', worker: identity, sources, concurrency, sweptStaging: swept.removed.length, config: describeConfig(config) },
+    // nodeFlags: what V8 runs this worker with (`recomart start` and the image set --max-semi-space-size).
+    { event: 'worker-starting', worker: identity, sources, concurrency, sweptStaging: swept.removed.length, nodeFlags: process.execArgv, config: describeConfig(config) },
     'worker starting',
   );
 

@@ -5,7 +5,8 @@ export { S3Lake, type S3LakeOptions } from './s3-lake.js';
 export { parseLakeUrl, type LakeLocation } from './lake-url.js';
 export { ObjectStore, MULTIPART_PART_BYTES, MULTIPART_QUEUE, type S3Options } from './object-store.js';
 export { LakeSettingsError } from './s3-errors.js';
-export { CLAIM_FILE, IN_FLIGHT_DIR, QUARANTINE_DIR as S3_QUARANTINE_DIR } from './s3-layout.js';
+export { CLAIM_FILE, IN_FLIGHT_DIR, isProtocolObject, KEPT_DIR, QUARANTINE_DIR as S3_QUARANTINE_DIR } from './s3-layout.js';
+export { KEPT_FILE } from './kept-staging.js';
 export {
   SOURCE_NAME_RE,
   RUN_ID_RE,

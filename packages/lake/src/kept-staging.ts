@@ -18,9 +18,10 @@ export const KEPT_FILE = '_kept.json';
 export const KEPT_PREFIX = 'kept-';
 
 /** Largest `_kept.json` read back (a source's state: counters, where to go on). @defaultValue 256 MiB */
-const MAX_KEPT_BYTES = 256 * 1024 * 1024;
+export const MAX_KEPT_BYTES = 256 * 1024 * 1024;
 
-const keptRecordSchema = z.strictObject({
+/** A kept record (`_kept.json`): both lakes write this shape (a bucket's adds where its version is and its takeover token). */
+export const keptRecordSchema = z.strictObject({
   resumeKey: z.string(),
   source: z.string(),
   date: z.string(),

@@ -64,7 +64,7 @@ export class S3Lake implements Lake {
 
   async begin(init: WriteSessionInit): Promise<WriteSession> {
     const checked = checkSessionInit(init);
-    return new S3WriteSession(checked, {
+    const session = new S3WriteSession(checked, {
       store: this.store,
       layout: this.layout,
       now: this.now,
@@ -79,6 +79,9 @@ export class S3Lake implements Lake {
       versionNumbers: (source, date) => this.versionNumbers(source, date),
       latestAmong: (source, date, numbers) => this.latestAmong(source, date, numbers),
     });
+    // A resumable session first takes over what an earlier one of its key kept (one GET when there is nothing).
+    await session.takeOver();
+    return session;
   }
 
   versionLocation(source: string, date: string, version: number): string {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { dateParts } from '@recomart/jobs';
 import { checkDate, checkFileName, checkRunId, checkSourceName, checkVersion } from './names.js';
 import { MANIFEST_FILE } from './layout.js';
@@ -10,6 +11,17 @@ export const ABANDONED_FILE = '_abandoned.json';
 export const IN_FLIGHT_DIR = '_inflight';
 /** Quarantined runs. */
 export const QUARANTINE_DIR = '_quarantine';
+/** Pointers to kept stagings, one per resume key (`_kept/<hash of the key>.json`). */
+export const KEPT_DIR = '_kept';
+/** The kept record of an unfinished version, inside it (never published: the manifest lists the files). */
+export const KEPT_RECORD = '_kept.json';
+/** `_taken-<token>.json`: written once (If-None-Match) by the one session that takes a kept staging over. */
+export const TAKEN_RE = /^_taken-[0-9a-f]{32}\.json$/;
+
+/** Whether `name`, inside a version, is one of the commit protocol's objects rather than data. */
+export function isProtocolObject(name: string): boolean {
+  return name === MANIFEST_FILE || name === CLAIM_FILE || name === ABANDONED_FILE || name === KEPT_RECORD || TAKEN_RE.test(name);
+}
 
 /**
  * Keys of an S3 lake under its prefix, mirroring the folder layout:
@@ -18,7 +30,10 @@ export const QUARANTINE_DIR = '_quarantine';
  *     <prefix>/<source>/<yyyy>/<mm>/<dd>/v<N>/_claim.json       the writer's claim on v<N> (first)
  *     <prefix>/<source>/<yyyy>/<mm>/<dd>/v<N>/_manifest.json    the commit (last)
  *     <prefix>/<source>/<yyyy>/<mm>/<dd>/v<N>/_abandoned.json   a sweep gave up on the claim
+ *     <prefix>/<source>/<yyyy>/<mm>/<dd>/v<N>/_kept.json        a kept staging's record (files, state)
+ *     <prefix>/<source>/<yyyy>/<mm>/<dd>/v<N>/_taken-<t>.json   the one takeover of the kept staging <t>
  *     <prefix>/_inflight/<source>/<yyyy-mm-dd>/v<N>             "being written" marker
+ *     <prefix>/_kept/<sha256 of the resume key>.json            where a resume key's kept staging is
  *     <prefix>/_quarantine/<source>/<yyyy-mm-dd>/<runId>/…      refused runs
  *
  * Source names start with a lower-case letter, so `_inflight` and
@@ -78,6 +93,25 @@ export class S3Layout {
     } catch {
       return undefined;
     }
+  }
+
+  keptRecord(versionPrefix: string): string {
+    return `${versionPrefix}${KEPT_RECORD}`;
+  }
+
+  taken(versionPrefix: string, token: string): string {
+    const name = `_taken-${token}.json`;
+    if (!TAKEN_RE.test(name)) throw new Error(`not a takeover token: ${JSON.stringify(token)}`);
+    return `${versionPrefix}${name}`;
+  }
+
+  keptRoot(): string {
+    return `${this.root}${KEPT_DIR}/`;
+  }
+
+  /** The pointer of a resume key: its name is the key's sha256 (a resume key may hold any character). */
+  keptPointer(resumeKey: string): string {
+    return `${this.keptRoot()}${createHash('sha256').update(resumeKey).digest('hex').slice(0, 32)}.json`;
   }
 
   quarantine(source: string, date: string, runId: string): string {

@@ -11,7 +11,8 @@ import type { SweepReport } from './types.js';
  * incomplete uploads are removed, then the marker. A marker whose version
  * has a manifest (the writer died right after its commit) is only removed.
  * Incomplete multipart uploads anywhere under the lake older than
- * `maxAgeMs` are aborted. Committed objects are never touched: every removal
+ * `maxAgeMs` are aborted, and pointers to kept stagings (`_kept/`) that old
+ * are removed (the staging itself is a claim like any other). Committed objects are never touched: every removal
  * is under a prefix whose manifest was checked absent after it was marked
  * abandoned. Skips the claims of this process's open sessions.
  * (Ceph RGW 16 refuses every `If-Match` PUT with 412, so the claim itself
@@ -63,6 +64,16 @@ export async function sweepS3(options: { lake: S3Lake; maxAgeMs: number; now: ()
     for (const u of uploads) await store.abortUpload(u);
     await store.deleteKeys([marker.key]);
     removed.push(store.url(prefix));
+  }
+
+  // Pointers to kept stagings: one older than the max age names a staging swept above, or about to be.
+  for (const pointer of await store.listObjects(layout.keptRoot())) {
+    if (!stale(pointer.lastModified)) {
+      kept += 1;
+      continue;
+    }
+    await store.deleteKeys([pointer.key]);
+    removed.push(store.url(pointer.key));
   }
 
   for (const u of await store.listPendingUploads(layout.root)) {

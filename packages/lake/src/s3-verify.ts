@@ -1,4 +1,4 @@
-import { ABANDONED_FILE, CLAIM_FILE } from './s3-layout.js';
+import { isProtocolObject } from './s3-layout.js';
 import { MANIFEST_FILE, parseVersionDir } from './layout.js';
 import { checkDate, checkSourceName } from './names.js';
 import type { S3Lake } from './s3-lake.js';
@@ -84,7 +84,7 @@ export async function verifyS3(lake: S3Lake, filter: { source?: string; date?: s
         });
         const listed = new Set(files.map((f) => f.path));
         for (const rel of objects.keys()) {
-          if (rel === MANIFEST_FILE || rel === CLAIM_FILE || rel === ABANDONED_FILE || listed.has(rel)) continue;
+          if (isProtocolObject(rel) || listed.has(rel)) continue;
           problems.push({ ...at, kind: 'extra', path: store.url(`${prefix}${rel}`), detail: 'in the bucket but not in the manifest' });
         }
       }

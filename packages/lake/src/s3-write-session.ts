@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidInputError, IngestError, TransientError } from '@recomart/jobs';
 import { REASON_FILE } from './layout.js';
@@ -8,6 +8,8 @@ import type { ObjectStore, StreamUpload } from './object-store.js';
 import type { S3Layout } from './s3-layout.js';
 import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, finishedFiles, SessionFileNames } from './session-rules.js';
 import { STAGED_FILE_HIGH_WATER_MARK } from './staged-file.js';
+import { keptRecordSchema, MAX_KEPT_BYTES } from './kept-staging.js';
+import { z } from 'zod';
 import type { CommitInput, CommitResult, FileSink, KeptStaging, Manifest, ManifestFile, WriteSession, WriteSessionInit } from './types.js';
 import { MAX_COMMIT_RACES } from './write-session.js';
 
@@ -45,7 +47,35 @@ interface Claim {
   etag: string;
 }
 
-type State = 'open' | 'committing' | 'quarantining' | 'committed' | 'quarantined' | 'aborted' | 'failed';
+type State = 'open' | 'committing' | 'quarantining' | 'keeping' | 'committed' | 'quarantined' | 'kept' | 'aborted' | 'failed';
+
+/** `_kept/<hash>.json`: where the kept staging of a resume key is, and the token that takes it over. */
+const keptPointerSchema = z.strictObject({
+  source: z.string(),
+  date: z.string(),
+  version: z.number().int().min(1),
+  token: z.string().regex(/^[0-9a-f]{32}$/),
+  keptAt: z.string(),
+});
+type KeptPointer = z.infer<typeof keptPointerSchema>;
+
+/** `v<N>/_kept.json` in a bucket: the folder's kept record, plus its version and takeover token. */
+const s3KeptRecordSchema = keptRecordSchema.extend({ version: z.number().int().min(1), token: z.string().regex(/^[0-9a-f]{32}$/) });
+type S3KeptRecord = z.infer<typeof s3KeptRecordSchema>;
+
+/** Largest pointer read back. */
+const MAX_POINTER_BYTES = 4096;
+
+/** `bytes` parsed as JSON and checked against `schema`; undefined when absent, not JSON or not of the shape. */
+function parseSmall<T>(bytes: Buffer | undefined, schema: z.ZodType<T>): T | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(bytes.toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Passes bytes through unchanged, hashing and counting them (the upload reads the other end). */
 class HashingPassThrough extends Transform {
@@ -100,6 +130,14 @@ class SessionUpload {
     this.bytes = () => startBytes;
   }
 
+  /** A file already in the bucket (taken over from a kept staging). */
+  static finished(result: ManifestFile): SessionUpload {
+    const file = new SessionUpload(result.path, result.origin, result.bytes);
+    file.result = result;
+    file.done = Promise.resolve(result);
+    return file;
+  }
+
   run(upload: (key: string) => Promise<{ bytes: number; sha256: string }>, runner: FileRunner): void {
     this.done = (async () => {
       try {
@@ -152,6 +190,8 @@ export class S3WriteSession implements WriteSession {
   /** The latest committed version as of the claim's listing, read while the files upload; `failed` if it could not be read. */
   private latestAtClaim: Promise<{ latest: Latest | undefined } | 'failed'> | undefined;
   private failure: IngestError | undefined;
+  /** What this session took over from a kept staging (`takeOver`). */
+  private kept: KeptStaging | undefined;
   private cleanup: Promise<void> | undefined;
   private inFlight: Promise<unknown> | undefined;
   private readonly startedAt: string;
@@ -503,21 +543,138 @@ export class S3WriteSession implements WriteSession {
     }
   }
 
-  /** Resumable staging is not implemented in a bucket yet: a session never takes over a kept one. */
   get resumed(): KeptStaging | undefined {
-    return undefined;
+    return this.kept;
   }
 
   /**
-   * In a bucket a kept staging is not implemented yet: the session is given
-   * up like `abort` (its objects go) and the next session of the key starts
-   * from nothing, which is correct, only not resumed.
+   * Takes over the staging an earlier session of this `resumeKey` kept, when
+   * there is one (called once, by the lake, before the session is handed
+   * out). The kept files stay where they were uploaded, under the kept
+   * version, whose claim this session then holds. Exactly one session takes
+   * a kept staging: the one whose `_taken-<token>.json` PUT (If-None-Match)
+   * lands; every other starts empty and touches nothing of it. A kept
+   * staging that was committed, given up by a sweep, or kept again since is
+   * left alone; one whose files are gone or changed size is given back (as
+   * the folder's is) and the session starts empty.
+   */
+  async takeOver(): Promise<void> {
+    const resumeKey = this.init.resumeKey;
+    if (resumeKey === undefined || this.claiming !== undefined) return;
+    const { store, layout } = this.deps;
+    const { source, date } = this.init;
+    const pointerKey = layout.keptPointer(resumeKey);
+    const pointer = parseSmall(await store.getSmall(pointerKey, MAX_POINTER_BYTES), keptPointerSchema);
+    if (pointer === undefined || pointer.source !== source || pointer.date !== date) return;
+    const prefix = layout.version(source, date, pointer.version);
+    const body = JSON.stringify({ runId: this.init.runId, jobId: this.init.jobId, attempt: this.init.attempt, worker: this.deps.worker, takenAt: this.deps.now().toISOString() });
+    if ((await store.putIfAbsent(layout.taken(prefix, pointer.token), body)) === 'exists') return;
+    const [manifest, abandoned, claimHead, recordBytes, listed] = await Promise.all([
+      store.head(layout.manifest(prefix)),
+      store.head(layout.abandoned(prefix)),
+      store.head(layout.claim(prefix)),
+      store.getSmall(layout.keptRecord(prefix), MAX_KEPT_BYTES),
+      store.listObjects(prefix),
+    ]);
+    const record = parseSmall(recordBytes, s3KeptRecordSchema);
+    if (manifest !== undefined || abandoned !== undefined || claimHead === undefined || record === undefined || !this.isKeptBy(record, pointer)) {
+      // Not a staging to resume (committed, given up by a sweep, or kept again since): its owner or sweep deals with it.
+      await this.dropPointer(pointerKey, pointer);
+      return;
+    }
+    const claim: Claim = { version: pointer.version, prefix, etag: claimHead.etag };
+    this.claiming = Promise.resolve(claim);
+    this.deps.track(prefix, true);
+    this.deps.saw(source, date, pointer.version);
+    const sizes = new Map(listed.map((o) => [o.key, o.size]));
+    if (!record.files.every((f) => sizes.get(layout.file(prefix, f.path)) === f.bytes)) {
+      // Ours, but a kept file is missing or changed size: given back, and this session claims afresh.
+      await Promise.all([this.release(), this.dropPointer(pointerKey, pointer)]);
+      this.claiming = undefined;
+      return;
+    }
+    for (const f of record.files) {
+      this.files.set(f.path, SessionUpload.finished(f));
+      this.names.add(f.path);
+    }
+    this.kept = { files: record.files.map((f) => ({ ...f })), state: record.state, keptAt: record.keptAt };
+    this.latestAtClaim = this.deps
+      .versionNumbers(source, date)
+      .then((numbers) => this.deps.latestAmong(source, date, numbers.filter((n) => n !== pointer.version)))
+      .then(
+        (latest) => ({ latest }),
+        () => 'failed' as const,
+      );
+    // The record goes (a commit never publishes it; a later keep writes a new one); `_taken-<token>` stays with the version.
+    await Promise.all([this.dropPointer(pointerKey, pointer), store.deleteKeys([layout.keptRecord(prefix)])]);
+  }
+
+  /** Whether `record` is the one `pointer` names, of this session's key and partition. */
+  private isKeptBy(record: S3KeptRecord, pointer: KeptPointer): boolean {
+    return record.token === pointer.token && record.version === pointer.version && record.resumeKey === this.init.resumeKey && record.source === this.init.source && record.date === this.init.date;
+  }
+
+  /** Removes the pointer when it still names `pointer`'s staging (a later keep of the key may have replaced it); best effort. */
+  private async dropPointer(key: string, pointer: KeptPointer): Promise<void> {
+    try {
+      const now = parseSmall(await this.deps.store.getSmall(key, MAX_POINTER_BYTES), keptPointerSchema);
+      if (now?.token === pointer.token) await this.deps.store.deleteKeys([key]);
+    } catch {
+      /* sweep removes a pointer once it is older than the staging max age */
+    }
+  }
+
+  /**
+   * Ends the session without committing and keeps its finished files where
+   * they are, under the claimed version (an unfinished file is stopped and
+   * removed), for the next session of the same `resumeKey`: `_kept.json`
+   * records them and `state` under a new takeover token, then the key's
+   * pointer names it. Nothing becomes visible to readers; a kept staging
+   * nobody takes is swept after `LAKE_STAGING_MAX_AGE_MS` like any claim.
    */
   async keep(state: Record<string, unknown>): Promise<void> {
     this.assertOpen('keep');
-    if (this.init.resumeKey === undefined) throw new InvalidInputError(`cannot keep the write session for ${this.label}: it was begun without a resumeKey`);
+    const resumeKey = this.init.resumeKey;
+    if (resumeKey === undefined) throw new InvalidInputError(`cannot keep the write session for ${this.label}: it was begun without a resumeKey`);
     checkRecord('kept state', state);
-    await this.abort();
+    this.state = 'keeping';
+    const run = (async () => {
+      const { store, layout } = this.deps;
+      const { source, date } = this.init;
+      try {
+        const unfinished = [...this.files.values()].filter((f) => f.result === undefined && f.failure === undefined);
+        const reason = new TransientError(`lake: the write session for ${this.label} was kept without its unfinished files`);
+        for (const f of unfinished) f.stop(reason);
+        await Promise.all([...this.files.values()].map((f) => f.done.catch(() => undefined)));
+        if (this.failure) throw this.failure;
+        const claim = await this.claim();
+        const dropped = [...this.files.values()].filter((f) => f.result === undefined).map((f) => f.name);
+        for (const name of dropped) {
+          this.files.delete(name);
+          this.names.remove(name);
+        }
+        // A whole-file PUT that was stopped may have landed all the same.
+        if (dropped.length > 0) await store.deleteKeys(dropped.map((name) => layout.file(claim.prefix, name)));
+        const files = finishedFiles(this.files, this.failure, 'keep');
+        const token = randomBytes(16).toString('hex');
+        const keptAt = this.deps.now().toISOString();
+        const record: S3KeptRecord = { resumeKey, source, date, keptAt, files, state, version: claim.version, token };
+        await store.put(layout.keptRecord(claim.prefix), JSON.stringify(record));
+        const pointer: KeptPointer = { source, date, version: claim.version, token, keptAt };
+        await store.put(layout.keptPointer(resumeKey), JSON.stringify(pointer));
+        this.state = 'kept';
+        // Nothing of this session writes there any more: the claim stays, and sweep ages it like any other.
+        this.deps.track(claim.prefix, false);
+      } catch (err) {
+        const failure = err instanceof IngestError ? err : new TransientError(`lake: keeping ${this.label} failed: ${String(err)}`, { cause: err });
+        this.failure = failure;
+        this.state = 'failed';
+        await this.discard(failure).catch(() => undefined);
+        throw failure;
+      }
+    })();
+    this.inFlight = run;
+    return run;
   }
 
   /** The bytes of a finished file, read back from the bucket and checked against its sha256. */
@@ -546,7 +703,7 @@ export class S3WriteSession implements WriteSession {
 
   async abort(): Promise<void> {
     if (this.inFlight) await this.inFlight.catch(() => undefined);
-    if (this.state === 'committed' || this.state === 'quarantined') return;
+    if (this.state === 'committed' || this.state === 'quarantined' || this.state === 'kept') return;
     if (this.state === 'open') this.state = 'aborted';
     await this.discard(new TransientError(`lake: the write session for ${this.label} was aborted`));
   }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { openLake, stagingRoot, type Lake } from '@recomart/lake';
+import { isProtocolObject, KEPT_FILE, openLake, stagingRoot, type Lake } from '@recomart/lake';
 import { createTestBucket, type TestBucket } from '../../../test/helpers/test-s3.js';
-import { entriesOf, tempDataDir } from './temp-lake.js';
+import { entriesOf, tempDataDir, treeOf } from './temp-lake.js';
 import type { WriterOptions } from './writer-process.js';
 
 /**
@@ -28,6 +28,10 @@ export interface LakeBackend {
   remove(source: string, date: string, version: number, file: string): Promise<void>;
   /** What writers left that is not part of a committed version (staging folders; objects, markers, uploads). */
   leftovers(): Promise<string[]>;
+  /** The data files of the one kept staging (a kept folder's; a kept version's objects), without the protocol's own. */
+  keptFiles(): Promise<string[]>;
+  /** Replaces a file of the one kept staging, behind the lake's back. */
+  rewriteKept(file: string, bytes: Buffer): Promise<void>;
 }
 
 /** Registers the hooks of a folder backend (fresh temp `$DATA_DIR` per test). */
@@ -66,7 +70,23 @@ function folderBackend(): LakeBackend {
       await rm(fileOf(openLake({ dataDir: dir() }), source, date, version, file));
     },
     leftovers: () => entriesOf(stagingRoot(dir())),
+    async keptFiles() {
+      const kept = await keptFolder(dir());
+      const tree = await treeOf(kept);
+      const files = await Promise.all(tree.map(async (e) => ((await stat(path.join(kept, e))).isFile() ? e : undefined)));
+      return files.filter((e): e is string => e !== undefined && e !== KEPT_FILE);
+    },
+    async rewriteKept(file, bytes) {
+      await writeFile(path.join(await keptFolder(dir()), file), bytes);
+    },
   };
+}
+
+/** The one kept folder under the staging root. */
+async function keptFolder(dataDir: string): Promise<string> {
+  const kept = (await entriesOf(stagingRoot(dataDir))).filter((e) => e.startsWith('kept-'));
+  if (kept.length !== 1) throw new Error(`expected one kept staging, found ${JSON.stringify(kept)}`);
+  return path.join(stagingRoot(dataDir), kept[0] as string);
 }
 
 /** Registers the hooks of an S3 backend (one bucket per file, a fresh prefix per test). */
@@ -124,7 +144,22 @@ function s3Backend(): LakeBackend {
       const uploads = (await store.listPendingUploads(`${prefix}/`)).map((u) => `${u.key} (upload)`);
       return [...loose, ...uploads].sort();
     },
+    async keptFiles() {
+      const version = await keptVersion();
+      const objects = await b().bucket.store.listObjects(version);
+      return objects.map((o) => o.key.slice(version.length)).filter((name) => !isProtocolObject(name)).sort();
+    },
+    async rewriteKept(file, bytes) {
+      await b().bucket.store.put(`${await keptVersion()}${file}`, bytes);
+    },
   };
+
+  /** The prefix of the one kept version (the one holding `_kept.json`). */
+  async function keptVersion(): Promise<string> {
+    const records = (await b().bucket.store.listObjects(`${prefix}/`)).filter((o) => o.key.endsWith('/_kept.json'));
+    if (records.length !== 1) throw new Error(`expected one kept version, found ${JSON.stringify(records.map((o) => o.key))}`);
+    return (records[0] as { key: string }).key.slice(0, -'_kept.json'.length);
+  }
 }
 
 /** The backends the conformance suite runs against; call inside a `describe` (it registers that block's hooks). */

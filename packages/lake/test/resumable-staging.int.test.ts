@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { S3Lake } from '@recomart/lake';
 import { LAKE_BACKENDS, type LakeBackend } from './lake-backends.js';
 import { sessionInit } from './temp-lake.js';
 
@@ -101,5 +102,31 @@ describe.each(['folder', 's3'] as const)('a resumable write session (kept stagin
     expect((await lake.sweep(60_000)).removed.length).toBeGreaterThan(0);
     expect((await lake.begin(init('run-2'))).resumed).toBeUndefined();
     expect(await backend.leftovers()).toEqual([]);
+  });
+
+  it.runIf(kind === 's3')('a taker that read the pointer before the staging was committed loses, and the version gains nothing', async () => {
+    const lake = backend.open();
+    if (!(lake instanceof S3Lake)) throw new Error('an S3 lake was expected');
+    const first = await lake.begin(init('run-1'));
+    await first.writeFile('pages/000001.json', 'u', 'one');
+    await first.keep({ n: 1 });
+    // What a slow session read before the next one took the staging over, committed it and removed the pointer.
+    const pointerKey = lake.layout.keptPointer(KEY);
+    const stale = await lake.store.getSmall(pointerKey, 4096);
+    expect(stale, 'the pointer is there').toBeDefined();
+    const second = await lake.begin(init('run-2'));
+    expect(second.resumed).toBeDefined();
+    const result = await second.commit({ records: 1, rejected: 0, validation: {} });
+    const version = lake.layout.version('products', '2024-03-09', result.version);
+    const before = (await lake.store.listObjects(version)).map((o) => `${o.key} ${o.size}`);
+
+    await lake.store.put(pointerKey, stale as Buffer);
+    const late = await lake.begin(init('run-3'));
+    expect(late.resumed, 'the late taker starts empty').toBeUndefined();
+    await late.writeFile('pages/000001.json', 'u', 'late');
+    await late.abort();
+    expect((await lake.store.listObjects(version)).map((o) => `${o.key} ${o.size}`), 'the committed version is as it was').toEqual(before);
+    expect((await lake.verify()).problems).toEqual([]);
+    expect((await lake.readManifest('products', '2024-03-09', result.version))?.files.map((f) => f.path)).toEqual(['pages/000001.json']);
   });
 });

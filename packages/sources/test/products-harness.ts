@@ -44,8 +44,9 @@ export interface ProductsHarness {
   close(): Promise<void>;
 }
 
-export async function productsHarness(apiInput: MockApiInput = {}, env: Record<string, string> = {}): Promise<ProductsHarness> {
-  const rig = await sourceRig('recomart-products-');
+/** @param lakeAt opens the lake for the temp DATA_DIR (default: the folder lake in it). */
+export async function productsHarness(apiInput: MockApiInput = {}, env: Record<string, string> = {}, lakeAt?: (dataDir: string) => Lake): Promise<ProductsHarness> {
+  const rig = await sourceRig('recomart-products-', undefined, lakeAt);
   const api = await startMockProductApi({ port: 0, products: 25, ...apiInput });
   const { dataDir, lake } = rig;
   return {

@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitedError, RateLimitExhaustedError } from '@recomart/jobs';
-import { PROVENANCE_FILES, type Manifest } from '@recomart/lake';
+import { openLake, PROVENANCE_FILES, S3Lake, type Lake, type Manifest } from '@recomart/lake';
+import { createTestBucket, type TestBucket } from '../../../test/helpers/test-s3.js';
 import type { MockApiInput, PaginationStyle, WindowLimit } from '@recomart/mock-product-api';
 import type { SourceResult } from '@recomart/sources';
 import { productsHarness, type ProductsHarness } from './products-harness.js';
@@ -13,8 +14,8 @@ afterEach(async () => {
 
 const STYLES: readonly PaginationStyle[] = ['offset', 'page', 'cursor', 'link'];
 
-async function harness(style: PaginationStyle, api: MockApiInput, env: Record<string, string>): Promise<ProductsHarness> {
-  const h = await productsHarness({ pagination: style, ...api }, { PRODUCTS_PAGINATION: style, ...env });
+async function harness(style: PaginationStyle, api: MockApiInput, env: Record<string, string>, lakeAt?: (dataDir: string) => Lake): Promise<ProductsHarness> {
+  const h = await productsHarness({ pagination: style, ...api }, { PRODUCTS_PAGINATION: style, ...env }, lakeAt);
   open.push(h);
   return h;
 }
@@ -86,6 +87,37 @@ describe.each(STYLES)('products source, %s pagination, behind a fixed-window lim
 
     const again = await untilDone(h, 20);
     expect(again.result).toMatchObject({ status: 'unchanged', version: 1 });
+  });
+});
+
+describe('products source on the S3 lake, behind a fixed-window limit that hands the job back', () => {
+  let bucket: TestBucket | undefined;
+  beforeAll(async () => {
+    bucket = await createTestBucket('products-rate-limit');
+  });
+  afterAll(async () => {
+    await bucket?.remove();
+  });
+
+  it('keeps its pages in the bucket between attempts: 50 pages behind 20/1s complete, each served once, as the folder lake\'s snapshot', async () => {
+    const b = bucket as TestBucket;
+    const prefix = `products-${Date.now().toString(36)}`;
+    const h = await harness('offset', { products: 50, windowLimit: { limit: 20, windowMs: 1000, headers: 'none' } }, { PRODUCTS_PAGE_SIZE: '1', PRODUCTS_CONCURRENCY: '1', PRODUCTS_MAX_RETRY_AFTER_MS: '0' }, (dataDir) =>
+      openLake({ dataDir, url: b.lakeUrl(prefix), s3: b.s3 }),
+    );
+    if (!(h.lake instanceof S3Lake)) throw new Error('an S3 lake was expected');
+    const { result, handbacks } = await untilDone(h, 20);
+    const stats = h.api.stats();
+    expect(result, JSON.stringify(stats)).toMatchObject({ status: 'committed', version: 1, records: 50 });
+    expect(handbacks.length, 'the limit was met and the job handed back').toBeGreaterThanOrEqual(1);
+    // Resumed, not started over: no page was served twice.
+    expect(stats.byOutcome['200'], JSON.stringify(stats)).toBe(50);
+    expect(await b.store.listObjects(h.lake.layout.keptRoot()), 'no pointer to a kept staging left').toEqual([]);
+    expect((await h.lake.verify()).problems).toEqual([]);
+
+    const folder = await harness('offset', { products: 50 }, { PRODUCTS_PAGE_SIZE: '1', PRODUCTS_CONCURRENCY: '1' });
+    await folder.run();
+    expect(content(await h.latest()), 'the same version as an uninterrupted snapshot into a folder').toEqual(content(await folder.latest()));
   });
 });
 

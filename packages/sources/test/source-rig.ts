@@ -35,10 +35,13 @@ export interface SourceRig {
   remove(): Promise<void>;
 }
 
-/** @param fileSystem replaces lake filesystem calls (fault injection). */
-export async function sourceRig(prefix: string, fileSystem?: Partial<LakeFileSystem>): Promise<SourceRig> {
+/**
+ * @param fileSystem replaces lake filesystem calls (fault injection).
+ * @param lakeAt opens another lake for the temp DATA_DIR (one in a test bucket) instead of its folder.
+ */
+export async function sourceRig(prefix: string, fileSystem?: Partial<LakeFileSystem>, lakeAt?: (dataDir: string) => Lake): Promise<SourceRig> {
   const dataDir = await mkdtemp(path.join(tmpdir(), prefix));
-  const lake = openLake(fileSystem ? { dataDir, fileSystem } : { dataDir });
+  const lake = lakeAt ? lakeAt(dataDir) : openLake(fileSystem ? { dataDir, fileSystem } : { dataDir });
   const logs: string[] = [];
   const progress: SourceProgress[] = [];
   const record =

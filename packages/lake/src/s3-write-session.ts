@@ -179,6 +179,10 @@ class SessionUpload {
  *    `PutObject` with `If-None-Match: *`: the version exists from that moment;
  * 5. remove the in-flight marker.
  *
+ * `keep` leaves the finished files in place for the next session of its
+ * `resumeKey`, which takes them over (`takeOver`) with one write-once
+ * `_taken-<token>.json`.
+ *
  * Readers only see versions with a manifest, so a writer killed anywhere
  * leaves nothing they see; `sweep` removes what it left.
  */

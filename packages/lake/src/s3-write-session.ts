@@ -5,7 +5,7 @@ import { REASON_FILE } from './layout.js';
 import { sameContent, serializeManifest } from './manifest.js';
 import { checkFileName } from './names.js';
 import type { ObjectStore, StreamUpload } from './object-store.js';
-import type { S3Layout } from './s3-layout.js';
+import { TAKEN_RE, type S3Layout } from './s3-layout.js';
 import { buildManifest, checkCommitInput, checkOrigin, checkQuarantine, checkRecord, finishedFiles, SessionFileNames } from './session-rules.js';
 import { STAGED_FILE_HIGH_WATER_MARK } from './staged-file.js';
 import { keptRecordSchema, MAX_KEPT_BYTES } from './kept-staging.js';
@@ -385,7 +385,8 @@ export class S3WriteSession implements WriteSession {
 
   /**
    * Gives the claimed version back: removes its objects, incomplete uploads,
-   * claim and marker. Never when its manifest exists (a commit whose answer
+   * claim and marker (the claim stays, with its `_taken-*`, when the version
+   * was a kept staging taken over). Never when its manifest exists (a commit whose answer
    * was lost did happen) or cannot be checked: then `sweep` decides later.
    */
   private async release(): Promise<void> {
@@ -398,12 +399,15 @@ export class S3WriteSession implements WriteSession {
       const objects = listed.map((o) => o.key);
       if (manifest !== undefined || objects.includes(layout.manifest(claim.prefix))) return;
       const claimKey = layout.claim(claim.prefix);
-      // A number a sweep gave up on stays taken (claim and tombstone), so it is never used twice.
+      // A number a sweep gave up on stays taken (claim and tombstone), so it is never used twice; so does a number
+      // taken over from a kept staging (claim and `_taken-<token>`), so a session that read the kept pointer long ago
+      // can never take it again, let alone write into a version committed under that number later.
       const abandoned = objects.includes(layout.abandoned(claim.prefix));
-      const keep = new Set([claimKey, layout.abandoned(claim.prefix)]);
-      await Promise.all([store.deleteKeys(objects.filter((k) => !keep.has(k))), ...uploads.map((u) => store.abortUpload(u))]);
+      const stays = (k: string) => k === claimKey || k === layout.abandoned(claim.prefix) || TAKEN_RE.test(k.slice(claim.prefix.length));
+      const takenOver = objects.some((k) => TAKEN_RE.test(k.slice(claim.prefix.length)));
+      await Promise.all([store.deleteKeys(objects.filter((k) => !stays(k))), ...uploads.map((u) => store.abortUpload(u))]);
       // The claim goes last: until then the number stays taken.
-      await store.deleteKeys([...(abandoned ? [] : [claimKey]), layout.inFlight(this.init.source, this.init.date, claim.version)]);
+      await store.deleteKeys([...(abandoned || takenOver ? [] : [claimKey]), layout.inFlight(this.init.source, this.init.date, claim.version)]);
     } catch {
       /* the store is unreachable: the in-flight marker stays, and sweep removes the rest once it is old */
     } finally {
@@ -423,13 +427,20 @@ export class S3WriteSession implements WriteSession {
     const files = finishedFiles(this.files, this.failure, 'commit');
     this.manifestFor(clean, files, 1); // refuses an invalid manifest before anything is written
     this.state = 'committing';
+    return this.finishing('committing', async () => {
+      const result = await this.publish(clean, files);
+      this.state = 'committed';
+      return result;
+    });
+  }
+
+  /** Runs the session's last step (commit, keep) as its work in flight: on an error the session fails and what it wrote goes. */
+  private finishing<T>(action: string, work: () => Promise<T>): Promise<T> {
     const run = (async () => {
       try {
-        const result = await this.publish(clean, files);
-        this.state = 'committed';
-        return result;
+        return await work();
       } catch (err) {
-        const failure = err instanceof IngestError ? err : new TransientError(`lake: committing ${this.label} failed: ${String(err)}`, { cause: err });
+        const failure = err instanceof IngestError ? err : new TransientError(`lake: ${action} ${this.label} failed: ${String(err)}`, { cause: err });
         this.failure = failure;
         this.state = 'failed';
         await this.discard(failure).catch(() => undefined);
@@ -592,7 +603,7 @@ export class S3WriteSession implements WriteSession {
     this.deps.saw(source, date, pointer.version);
     const sizes = new Map(listed.map((o) => [o.key, o.size]));
     if (!record.files.every((f) => sizes.get(layout.file(prefix, f.path)) === f.bytes)) {
-      // Ours, but a kept file is missing or changed size: given back, and this session claims afresh.
+      // Ours, but a kept file is missing or changed size: its objects go (the number stays taken), and this session claims afresh.
       await Promise.all([this.release(), this.dropPointer(pointerKey, pointer)]);
       this.claiming = undefined;
       return;
@@ -642,43 +653,33 @@ export class S3WriteSession implements WriteSession {
     if (resumeKey === undefined) throw new InvalidInputError(`cannot keep the write session for ${this.label}: it was begun without a resumeKey`);
     checkRecord('kept state', state);
     this.state = 'keeping';
-    const run = (async () => {
+    return this.finishing('keeping', async () => {
       const { store, layout } = this.deps;
       const { source, date } = this.init;
-      try {
-        const unfinished = [...this.files.values()].filter((f) => f.result === undefined && f.failure === undefined);
-        const reason = new TransientError(`lake: the write session for ${this.label} was kept without its unfinished files`);
-        for (const f of unfinished) f.stop(reason);
-        await Promise.all([...this.files.values()].map((f) => f.done.catch(() => undefined)));
-        if (this.failure) throw this.failure;
-        const claim = await this.claim();
-        const dropped = [...this.files.values()].filter((f) => f.result === undefined).map((f) => f.name);
-        for (const name of dropped) {
-          this.files.delete(name);
-          this.names.remove(name);
-        }
-        // A whole-file PUT that was stopped may have landed all the same.
-        if (dropped.length > 0) await store.deleteKeys(dropped.map((name) => layout.file(claim.prefix, name)));
-        const files = finishedFiles(this.files, this.failure, 'keep');
-        const token = randomBytes(16).toString('hex');
-        const keptAt = this.deps.now().toISOString();
-        const record: S3KeptRecord = { resumeKey, source, date, keptAt, files, state, version: claim.version, token };
-        await store.put(layout.keptRecord(claim.prefix), JSON.stringify(record));
-        const pointer: KeptPointer = { source, date, version: claim.version, token, keptAt };
-        await store.put(layout.keptPointer(resumeKey), JSON.stringify(pointer));
-        this.state = 'kept';
-        // Nothing of this session writes there any more: the claim stays, and sweep ages it like any other.
-        this.deps.track(claim.prefix, false);
-      } catch (err) {
-        const failure = err instanceof IngestError ? err : new TransientError(`lake: keeping ${this.label} failed: ${String(err)}`, { cause: err });
-        this.failure = failure;
-        this.state = 'failed';
-        await this.discard(failure).catch(() => undefined);
-        throw failure;
+      const unfinished = [...this.files.values()].filter((f) => f.result === undefined && f.failure === undefined);
+      const reason = new TransientError(`lake: the write session for ${this.label} was kept without its unfinished files`);
+      for (const f of unfinished) f.stop(reason);
+      await Promise.all([...this.files.values()].map((f) => f.done.catch(() => undefined)));
+      if (this.failure) throw this.failure;
+      const claim = await this.claim();
+      const dropped = [...this.files.values()].filter((f) => f.result === undefined).map((f) => f.name);
+      for (const name of dropped) {
+        this.files.delete(name);
+        this.names.remove(name);
       }
-    })();
-    this.inFlight = run;
-    return run;
+      // A whole-file PUT that was stopped may have landed all the same.
+      if (dropped.length > 0) await store.deleteKeys(dropped.map((name) => layout.file(claim.prefix, name)));
+      const files = finishedFiles(this.files, this.failure, 'keep');
+      const token = randomBytes(16).toString('hex');
+      const keptAt = this.deps.now().toISOString();
+      const record: S3KeptRecord = { resumeKey, source, date, keptAt, files, state, version: claim.version, token };
+      await store.put(layout.keptRecord(claim.prefix), JSON.stringify(record));
+      const pointer: KeptPointer = { source, date, version: claim.version, token, keptAt };
+      await store.put(layout.keptPointer(resumeKey), JSON.stringify(pointer));
+      this.state = 'kept';
+      // Nothing of this session writes there any more: the claim stays, and sweep ages it like any other.
+      this.deps.track(claim.prefix, false);
+    });
   }
 
   /** The bytes of a finished file, read back from the bucket and checked against its sha256. */

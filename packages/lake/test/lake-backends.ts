@@ -140,7 +140,8 @@ function s3Backend(): LakeBackend {
       const store = b().bucket.store;
       const objects = (await store.listObjects(`${prefix}/`)).map((o) => o.key);
       const committed = objects.filter((k) => k.endsWith('/_manifest.json')).map((k) => k.slice(0, -'_manifest.json'.length));
-      const loose = objects.filter((k) => !/\/(_claim|_abandoned)\.json$/.test(k) && !committed.some((v) => k.startsWith(v)));
+      // A claim stays with a tombstone, or with the `_taken-*` of a kept staging taken over: the number is never used again.
+      const loose = objects.filter((k) => !/\/(_claim|_abandoned|_taken-[0-9a-f]{32})\.json$/.test(k) && !committed.some((v) => k.startsWith(v)));
       const uploads = (await store.listPendingUploads(`${prefix}/`)).map((u) => `${u.key} (upload)`);
       return [...loose, ...uploads].sort();
     },

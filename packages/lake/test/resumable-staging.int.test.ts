@@ -129,4 +129,33 @@ describe.each(['folder', 's3'] as const)('a resumable write session (kept stagin
     expect((await lake.verify()).problems).toEqual([]);
     expect((await lake.readManifest('products', '2024-03-09', result.version))?.files.map((f) => f.path)).toEqual(['pages/000001.json']);
   });
+
+  it.runIf(kind === 's3')('a kept staging taken over and then aborted keeps its number taken: the next version is another, and a late taker loses', async () => {
+    const lake = backend.open();
+    if (!(lake instanceof S3Lake)) throw new Error('an S3 lake was expected');
+    const first = await lake.begin(init('run-1'));
+    await first.writeFile('pages/000001.json', 'u', 'one');
+    await first.keep({});
+    const pointerKey = lake.layout.keptPointer(KEY);
+    const stale = await lake.store.getSmall(pointerKey, 4096);
+    const second = await lake.begin(init('run-2'));
+    expect(second.resumed).toBeDefined();
+    await second.abort();
+    expect(await backend.leftovers(), 'the kept files went').toEqual([]);
+
+    const third = await lake.begin(init('run-3'));
+    expect(third.resumed).toBeUndefined();
+    await third.writeFile('pages/000001.json', 'u', 'three');
+    const result = await third.commit({ records: 1, rejected: 0, validation: {} });
+    expect(result.version, 'v1 stays taken').toBe(2);
+    const v2 = lake.layout.version('products', '2024-03-09', 2);
+    const before = (await lake.store.listObjects(v2)).map((o) => o.key);
+
+    await lake.store.put(pointerKey, stale as Buffer);
+    const late = await lake.begin(init('run-4'));
+    expect(late.resumed).toBeUndefined();
+    await late.abort();
+    expect((await lake.store.listObjects(v2)).map((o) => o.key)).toEqual(before);
+    expect((await lake.verify()).problems).toEqual([]);
+  });
 });

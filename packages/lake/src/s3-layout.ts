@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { dateParts } from '@recomart/jobs';
 import { checkDate, checkFileName, checkRunId, checkSourceName, checkVersion } from './names.js';
 import { MANIFEST_FILE } from './layout.js';
+import { KEPT_FILE } from './kept-staging.js';
 
 /** The claim object of a version, written (conditionally) before any of its data. */
 export const CLAIM_FILE = '_claim.json';
@@ -13,14 +14,12 @@ export const IN_FLIGHT_DIR = '_inflight';
 export const QUARANTINE_DIR = '_quarantine';
 /** Pointers to kept stagings, one per resume key (`_kept/<hash of the key>.json`). */
 export const KEPT_DIR = '_kept';
-/** The kept record of an unfinished version, inside it (never published: the manifest lists the files). */
-export const KEPT_RECORD = '_kept.json';
 /** `_taken-<token>.json`: written once (If-None-Match) by the one session that takes a kept staging over. */
 export const TAKEN_RE = /^_taken-[0-9a-f]{32}\.json$/;
 
 /** Whether `name`, inside a version, is one of the commit protocol's objects rather than data. */
 export function isProtocolObject(name: string): boolean {
-  return name === MANIFEST_FILE || name === CLAIM_FILE || name === ABANDONED_FILE || name === KEPT_RECORD || TAKEN_RE.test(name);
+  return name === MANIFEST_FILE || name === CLAIM_FILE || name === ABANDONED_FILE || name === KEPT_FILE || TAKEN_RE.test(name);
 }
 
 /**
@@ -96,7 +95,7 @@ export class S3Layout {
   }
 
   keptRecord(versionPrefix: string): string {
-    return `${versionPrefix}${KEPT_RECORD}`;
+    return `${versionPrefix}${KEPT_FILE}`;
   }
 
   taken(versionPrefix: string, token: string): string {
